@@ -1,0 +1,49 @@
+# nbviz developer commands. Each target does its own set-up and is safe to run again.
+#   make demo   -> .venv with nbviz[demo], JS bundles built, JupyterLab on the quickstart notebook
+#   make test   -> .venv with nbviz[test], Chromium if missing, JS unit tests, the whole pytest suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ARGS ?=
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: demo test js chromium wheel bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade "pip>=23.1"
+
+# The stamp records which extras are installed; it is redone when pyproject.toml changes.
+$(VENV)/.installed-%: pyproject.toml | $(PY)
+	$(PY) -m pip install -e ".[$*]"
+	touch $@
+
+js/node_modules/.package-lock.json: js/package.json js/package-lock.json
+	cd js && npm ci --no-audit --no-fund
+
+js: js/node_modules/.package-lock.json
+	cd js && npm run build
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+test: $(VENV)/.installed-test js chromium
+	cd js && npm test
+	$(PY) -m pytest $(ARGS)
+
+demo: $(VENV)/.installed-demo js
+	$(VENV)/bin/jupyter lab notebooks/quickstart.ipynb --ServerApp.ip=127.0.0.1 $(ROOT_FLAG) $(ARGS)
+
+wheel: js/node_modules/.package-lock.json | $(PY)
+	$(PY) -m pip install --quiet build
+	$(PY) -m build --wheel --outdir dist .
+
+bench: $(VENV)/.installed-test js
+	$(PY) benchmarks/cam_latency.py
+	$(PY) benchmarks/tsne_speed.py
+
+clean:
+	rm -rf $(VENV) js/node_modules nbviz/static dist build

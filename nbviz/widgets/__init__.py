@@ -1,0 +1,1 @@
+"""Jupyter widgets: traitlets, threads and binary messages around the engines; no maths here."""

@@ -1,0 +1,175 @@
+"""Shared fixtures: a real JupyterLab server, headless Chromium, and offline HTML pages."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from harness import (
+    CHROMIUM_ARGS,
+    JupyterLabServer,
+    artifact_path,
+    remove_profile,
+    require_chromium,
+    temporary_profile,
+    write_notebook,
+)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser_context(playwright_instance):
+    """One headless Chromium for the session, with a fresh user-data-dir."""
+    executable = require_chromium()
+    profile = temporary_profile()
+    context = playwright_instance.chromium.launch_persistent_context(
+        profile,
+        executable_path=str(executable),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1280, "height": 900},
+    )
+    context.set_default_timeout(30_000)
+    yield context
+    context.close()
+    remove_profile(profile)
+
+
+@pytest.fixture(scope="session")
+def jupyterlab_server():
+    """A JupyterLab server on 127.0.0.1 (free port, token, temporary root), stopped at the end."""
+    base = Path(tempfile.mkdtemp(prefix="nbviz-lab-"))
+    root = base / "root"
+    root.mkdir()
+    server = JupyterLabServer(root=root)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+class LabSession:
+    """Opens notebooks in JupyterLab, runs all their cells, and hands back the page."""
+
+    def __init__(self, server: JupyterLabServer, context):
+        self.server = server
+        self.context = context
+        self.root = server.root
+        self.pages = []
+
+    def open_notebook(self, cells: list[str], name: str, timeout: float = 120.0):
+        """Write `cells` as notebook `name`, open it, run all cells, wait until they finish.
+
+        Returns the Playwright page. The page records console errors in `page.console_errors`.
+        """
+        write_notebook(self.root / name, cells)
+        page = self.context.new_page()
+        self.pages.append(page)
+        page.console_errors = []
+        page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+        page.goto(self.server.notebook_url(name))
+        page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=timeout * 1000)
+        # The execution indicator says "idle" before any kernel exists: wait for the status bar's
+        # kernel name and "Idle" instead.
+        page.wait_for_function(
+            """() => /Python 3.*\\| Idle/.test(document.querySelector('.jp-StatusBar-Widget')?.parentElement?.textContent || '')""",
+            timeout=timeout * 1000,
+        )
+        self.run_all(page)
+        self.wait_until_executed(page, len(cells), timeout)
+        return page
+
+    @staticmethod
+    def run_all(page) -> None:
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+
+    @staticmethod
+    def wait_until_executed(page, n_cells: int, timeout: float) -> None:
+        """Every code cell shows an execution count and none is running ([*])."""
+        page.wait_for_function(
+            """(n) => {
+                const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+                    .map((el) => el.textContent.trim());
+                return prompts.length >= n && prompts.every((t) => /^\\[\\d+\\]:$/.test(t));
+            }""",
+            arg=n_cells,
+            timeout=timeout * 1000,
+        )
+        tracebacks = page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
+        if tracebacks.count():
+            raise AssertionError("a notebook cell raised:\n" + tracebacks.first.inner_text()[-3000:])
+
+    def close(self) -> None:
+        for page in self.pages:
+            page.close()
+
+
+@pytest.fixture
+def lab(jupyterlab_server, browser_context):
+    """JupyterLab in headless Chromium: `lab.open_notebook(cells, name)` returns the page."""
+    session = LabSession(jupyterlab_server, browser_context)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def page_for_html(browser_context):
+    """Open a local HTML file with every network request blocked; returns the page.
+
+    `page.console_errors` collects console errors and page errors, `page.blocked_requests` the
+    requests that tried to leave the file.
+    """
+    pages = []
+
+    def open_file(path: os.PathLike, wait_for: str | None = None):
+        target = Path(path).resolve().as_uri()
+        page = browser_context.new_page()
+        pages.append(page)
+        page.console_errors = []
+        page.blocked_requests = []
+        page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+
+        def route(request_route):
+            if request_route.request.url == target or request_route.request.url.startswith("data:"):
+                request_route.continue_()
+            else:
+                page.blocked_requests.append(request_route.request.url)
+                request_route.abort()
+
+        page.route("**/*", route)
+        page.goto(target)
+        if wait_for:
+            page.locator(wait_for).first.wait_for()
+        return page
+
+    yield open_file
+    for page in pages:
+        page.close()
+
+
+@pytest.fixture
+def screenshot():
+    """Save a screenshot of a page or locator under test-artifacts/ and return its path."""
+
+    def take(target, name: str) -> Path:
+        path = artifact_path(name)
+        target.screenshot(path=str(path))
+        return path
+
+    return take

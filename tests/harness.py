@@ -1,0 +1,176 @@
+"""Real-browser test harness: headless Debian Chromium driven by Playwright, a JupyterLab server.
+
+Used by the fixtures in conftest.py. Nothing here is skipped: a missing browser is a test failure
+that says how to install it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CHROMIUM = Path(os.environ.get("NBVIZ_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # WebGL without a GPU: ANGLE on SwiftShader.
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--ignore-gpu-blocklist",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def require_chromium() -> Path:
+    """Return the Chromium executable or fail with the command that installs it."""
+    if not CHROMIUM.exists():
+        raise RuntimeError(
+            f"Chromium not found at {CHROMIUM}. The browser tests need Debian's chromium: run "
+            "`apt-get install -y chromium` (as root), or `make test`, which installs it; "
+            "NBVIZ_CHROMIUM=/path/to/chromium points the tests at another build."
+        )
+    return CHROMIUM
+
+
+def free_port() -> int:
+    """Ask the kernel for a free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def artifact_path(name: str) -> Path:
+    """Where a test keeps a screenshot or other artefact for people to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / name
+
+
+@dataclass
+class JupyterLabServer:
+    """A JupyterLab server on 127.0.0.1 with a token and a temporary root directory."""
+
+    root: Path
+    port: int = field(default_factory=free_port)
+    token: str = field(default_factory=lambda: secrets.token_hex(16))
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 90.0) -> None:
+        """Start `jupyter lab` and wait until /api/status answers."""
+        self.log_path = self.root.parent / "jupyterlab.log"
+        log = open(self.log_path, "w")
+        env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1", PYTHONUNBUFFERED="1")
+        env["JUPYTERLAB_SETTINGS_DIR"] = str(self._quiet_settings())
+        # The notebook's kernel must import the nbviz under test, wherever pytest runs from.
+        repo = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH", "")) if p)
+        command = [
+            sys.executable, "-m", "jupyterlab", "--no-browser",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
+            "--LabApp.news_url=", "--LabServerApp.workspaces_dir=" + str(self.root.parent / "ws"),
+            "--ServerApp.disable_check_xsrf=True",
+        ]
+        if os.geteuid() == 0:
+            command.append("--allow-root")
+        self.process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited early:\n{self.log_path.read_text()[-4000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def _quiet_settings(self) -> Path:
+        """User settings that stop JupyterLab asking about news and updates over the widgets."""
+        settings = self.root.parent / "settings"
+        notification = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+        notification.parent.mkdir(parents=True, exist_ok=True)
+        notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        return settings
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log_path.read_text()[-chars:] if self.log_path and self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        """Shut the server and its kernels down; kill them if they do not go within 10 s."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            urllib.request.urlopen(
+                urllib.request.Request(f"{self.url}/api/shutdown?token={self.token}", method="POST"),
+                timeout=5,
+            )
+            self.process.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def notebook_url(self, name: str) -> str:
+        return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
+
+
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    """Write a notebook of code cells with the python3 kernel."""
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": source, "outputs": [], "execution_count": None}
+            for source in cells
+        ],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(notebook))
+    return path
+
+
+def wait_for_file(path: Path, timeout: float = 30.0, predicate=lambda text: True) -> str:
+    """Poll until a file the kernel writes exists and its text satisfies the predicate."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            text = path.read_text()
+            if predicate(text):
+                return text
+        time.sleep(0.1)
+    raise AssertionError(f"{path.name} did not appear (or never matched) within {timeout:.0f} s")
+
+
+def temporary_profile() -> str:
+    return tempfile.mkdtemp(prefix="nbviz-chromium-")
+
+
+def remove_profile(path: str) -> None:
+    shutil.rmtree(path, ignore_errors=True)
