@@ -1,0 +1,63 @@
+"""The package builds with its JS bundles inside, and its dependency ranges admit the local torch."""
+import subprocess
+import sys
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+REPO = Path(__file__).resolve().parent.parent
+BUNDLES = ("cam_explorer.js", "tsne_scatter.js", "report_host.js")
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(REPO)],
+        check=True, capture_output=True, text=True,
+    )
+    (path,) = out.glob("nbviz-*.whl")
+    return path
+
+
+def test_wheel_contains_the_built_bundles(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for bundle in BUNDLES:
+        assert f"nbviz/static/{bundle}" in names
+        assert zipfile.ZipFile(wheel).getinfo(f"nbviz/static/{bundle}").file_size > 1000
+    assert "nbviz/data.py" in names and "nbviz/cam/__init__.py" in names and "nbviz/tsne/__init__.py" in names
+    assert not any(name.startswith(("tests/", "js/", "benchmarks/")) for name in names)
+
+
+def test_wheel_declares_runtime_dependencies_that_admit_local_torch(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        (meta,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        text = archive.read(meta).decode()
+    requirements = [Requirement(line.split(":", 1)[1].strip()) for line in text.splitlines()
+                    if line.startswith("Requires-Dist:")]
+    runtime = {r.name for r in requirements if r.marker is None}
+    assert {"anywidget", "ipywidgets", "torch", "torchvision", "numpy", "matplotlib"} <= runtime
+    for requirement in requirements:
+        if requirement.name in ("torch", "torchvision"):
+            assert requirement.specifier.contains(metadata.version(requirement.name), prereleases=True)
+    assert metadata.version("torch").startswith("2.14.1")
+    assert metadata.version("torchvision").startswith("0.29.1")
+
+
+def test_plain_install_loads_its_bundles(tmp_path, wheel):
+    """Install the wheel (not editable) into a folder and let a fresh interpreter load a widget bundle."""
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
+                    str(wheel)], check=True)
+    probe = (
+        "import nbviz, nbviz.widgets.bundles as b; "
+        "print(nbviz.__file__); print(len(b.read_bundle('cam_explorer')))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env={"PYTHONPATH": str(target)},
+                            check=True, capture_output=True, text=True)
+    location, size = result.stdout.split()
+    assert Path(location).is_relative_to(target)
+    assert int(size) == (REPO / "nbviz" / "static" / "cam_explorer.js").stat().st_size
