@@ -83,15 +83,29 @@ class LabSession:
         page.on("pageerror", lambda e: page.console_errors.append(str(e)))
         page.goto(self.server.notebook_url(name))
         page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=timeout * 1000)
-        # The execution indicator says "idle" before any kernel exists: wait for the status bar's
-        # kernel name and "Idle" instead.
-        page.wait_for_function(
-            """() => /Python 3.*\\| Idle/.test(document.querySelector('.jp-StatusBar-Widget')?.parentElement?.textContent || '')""",
-            timeout=timeout * 1000,
-        )
+        self.wait_for_kernel(page, timeout)
         self.run_all(page)
         self.wait_until_executed(page, len(cells), timeout)
         return page
+
+    @staticmethod
+    def wait_for_kernel(page, timeout: float) -> None:
+        """Wait until the notebook's kernel is idle, accepting a "Select Kernel" dialog if one appears.
+
+        The execution indicator says "idle" before any kernel exists, so the status bar's kernel
+        name and "Idle" are what count. Under load JupyterLab sometimes asks which kernel to start.
+        """
+        state = page.wait_for_function(
+            """() => {
+                if (document.querySelector('.jp-Dialog .jp-mod-accept')) return 'dialog';
+                const bar = document.querySelector('.jp-StatusBar-Widget')?.parentElement?.textContent || '';
+                return /Python 3.*\\| Idle/.test(bar) ? 'idle' : false;
+            }""",
+            timeout=timeout * 1000,
+        ).json_value()
+        if state == "dialog":
+            page.locator(".jp-Dialog .jp-mod-accept").first.click()
+            LabSession.wait_for_kernel(page, timeout)
 
     @staticmethod
     def run_all(page) -> None:

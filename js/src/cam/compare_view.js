@@ -1,0 +1,87 @@
+// "Compare": every method side by side for the current image, layer and class.
+import { h } from "./dom.js";
+import { HeatmapCanvas } from "./heatmap_canvas.js";
+import { READY, COMPUTING, FAILED, CANCELLED, UNAVAILABLE, MISSING } from "./map_store.js";
+
+const TILE_WIDTH = 124;
+
+export class CompareView {
+  /** onPick(method): show that method; onCompute(method): compute a slow method's tile. */
+  constructor({ onPick, onCompute }) {
+    this.onPick = onPick;
+    this.onCompute = onCompute;
+    this.el = h("div", { class: "cam-compare", "data-role": "compare", hidden: true });
+    this.tiles = new Map(); // method name -> { el, heat, status, canvas }
+  }
+
+  ensureTiles(methods) {
+    const names = methods.map((m) => m.name).join("|");
+    if (names === this.tileNames) return;
+    this.tileNames = names;
+    this.tiles.clear();
+    this.el.replaceChildren();
+    // Fast methods first: they fill in at once; slow ones wait for a click.
+    for (const method of [...methods.filter((m) => !m.slow), ...methods.filter((m) => m.slow)]) {
+      const canvas = h("canvas");
+      const status = h("div", { class: "cam-tile-status" });
+      const el = h(
+        "div",
+        { class: "cam-tile", "data-method": method.name, title: `Show ${method.label}`, onclick: () => this.onPick(method.name) },
+        h("div", { class: "cam-tile-label" }, h("span", {}, method.label), method.slow ? h("span", { class: "cam-badge" }, "slow") : null),
+        h("div", { class: "cam-canvas-wrap" }, canvas),
+        status,
+      );
+      this.tiles.set(method.name, { el, heat: new HeatmapCanvas(canvas, TILE_WIDTH), status });
+      this.el.append(el);
+    }
+  }
+
+  /** Draw every tile: keyFor(method) gives its key, store its map and status. */
+  update({ methods, photo, keyFor, store, style, selected }) {
+    this.ensureTiles(methods);
+    for (const method of methods) {
+      const tile = this.tiles.get(method.name);
+      const key = keyFor(method.name);
+      const entry = store.get(key);
+      const status = store.status(key);
+      tile.el.classList.toggle("cam-selected", method.name === selected);
+      tile.el.dataset.state = status.state;
+      tile.heat.setPhoto(photo);
+      tile.heat.setMap(entry ?? null);
+      tile.heat.setStyle(style);
+      tile.heat.draw();
+      tile.status.classList.toggle("cam-bad", status.state === FAILED);
+      tile.status.title = status.message ?? "";
+      if (method.slow && (status.state === MISSING || status.state === CANCELLED)) {
+        // Slow methods take many model passes: computed only when asked for.
+        tile.status.replaceChildren(h("button", {
+          class: "cam-tile-compute",
+          "data-role": "compute-tile",
+          onclick: (event) => {
+            event.stopPropagation();
+            this.onCompute(method.name);
+          },
+        }, status.state === CANCELLED ? "Cancelled: compute again" : "Compute (slow)"));
+      } else {
+        tile.status.textContent = tileText(status);
+      }
+    }
+  }
+}
+
+function tileText(status) {
+  switch (status.state) {
+    case READY:
+      return "";
+    case COMPUTING:
+      return status.progress ? `Computing… ${Math.round((100 * status.progress.done) / Math.max(1, status.progress.total))}%` : "Computing…";
+    case FAILED:
+      return status.message;
+    case CANCELLED:
+      return "Cancelled";
+    case UNAVAILABLE:
+      return "Not saved in this report";
+    default:
+      return "Waiting…";
+  }
+}

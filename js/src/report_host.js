@@ -1,0 +1,50 @@
+// Runs the widgets of an offline nbviz report: every bundle and all state are inside the page.
+// Exposes window.nbvizReport = { ready, widgets: [{ id, model, dispose }], dispose() }.
+import { restoreBuffers } from "./report/buffers.js";
+import { mountWidget, resolveWidgetDefinition } from "./report/lifecycle.js";
+import { importModuleFromSource } from "./report/loader.js";
+import { ReportModel } from "./report/model.js";
+import { addStyle, readReportData, showWidgetError } from "./report/page.js";
+
+async function startWidget(entry, data, doc) {
+  const el = doc.querySelector(`[data-nbviz-widget="${entry.id}"]`);
+  if (!el) throw new Error(`the page has no element for widget ${entry.id}`);
+  const record = { id: entry.id, model: null, dispose: async () => {} };
+  try {
+    const source = data.bundles[entry.bundle];
+    if (typeof source !== "string") throw new Error(`the report lacks the bundle "${entry.bundle}"`);
+    addStyle(doc, entry.css);
+    const state = restoreBuffers(entry.state, entry.buffer_paths, entry.buffers);
+    record.model = new ReportModel(state);
+    const definition = await resolveWidgetDefinition(await importModuleFromSource(entry.bundle, source));
+    el.replaceChildren();
+    record.dispose = await mountWidget({ definition, model: record.model, el });
+  } catch (error) {
+    console.error(`nbviz report: widget ${entry.id} (${entry.bundle}) failed`, error);
+    showWidgetError(el, error);
+    record.error = String(error?.message ?? error);
+  }
+  return record;
+}
+
+async function start(doc = document) {
+  const data = readReportData(doc);
+  const widgets = await Promise.all(data.widgets.map((entry) => startWidget(entry, data, doc)));
+  report.widgets = widgets;
+  return widgets;
+}
+
+const report = {
+  widgets: [],
+  ready: null,
+  async dispose() {
+    const widgets = report.widgets;
+    report.widgets = [];
+    for (const widget of widgets) await widget.dispose();
+  },
+};
+report.ready = start();
+window.nbvizReport = report;
+window.addEventListener("pagehide", (event) => {
+  if (!event.persisted) report.dispose();
+});

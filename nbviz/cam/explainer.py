@@ -1,0 +1,238 @@
+"""The stateful engine the widget drives: one recorded forward per input, everything else cached."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from .context import MethodContext, check_cancel
+from .errors import CAMError, ExplainerClosedError, TargetError
+from .guided import guided_input_gradient
+from .hygiene import model_session
+from .inputs import validate_input
+from .layers import default_layer, resolve_layer
+from .methods import METHOD_FUNCTIONS, method_options
+from .names import GUIDED_METHODS, SLOW_METHODS, resolve_method
+from .postprocess import finalize
+from .recorder import ForwardRecord, LayerRecord, parameter_stamp, record_forward, run_model
+from .targets import Target, TargetLike, resolve_target
+
+LayerLike = nn.Module | str | None
+
+
+class _LRU(OrderedDict):
+    """A dict that forgets its least recently used entry beyond ``limit`` entries."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def get_fresh(self, key: Any) -> Any:
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        return None
+
+    def put(self, key: Any, value: Any) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.limit:
+            self.popitem(last=False)
+
+
+class Explainer:
+    """Computes class-activation maps for one model, caching work between calls.
+
+    For an input it runs one forward pass with hooks on every module and keeps the outputs and the
+    autograd graph.  For the same input (same values, same weights) a different layer or a
+    different gradient method needs no model pass, a different class one ``torch.autograd.grad``
+    call, and any map already computed is returned from a cache.  Hooks live only during a call;
+    between calls the model is untouched.  Thread-safe (calls are serialised).  Use as a context
+    manager or call :meth:`close` to free the cached graph.
+    """
+
+    def __init__(self, model: nn.Module, *, cache_size: int = 64) -> None:
+        if not isinstance(model, nn.Module):
+            raise CAMError(f"Explainer needs a torch.nn.Module, got {type(model).__name__}")
+        self.model = model
+        #: Number of model forward calls made so far (a batched call counts once).
+        self.forward_count = 0
+        self._record: ForwardRecord | None = None
+        self._maps = _LRU(cache_size)
+        self._grads = _LRU(max(8, cache_size // 2))
+        self._guided = _LRU(8)
+        self._default: str | None = None
+        self._lock = threading.RLock()
+        self._closed = False
+
+    # lifecycle -------------------------------------------------------------------------------
+    def __enter__(self) -> Explainer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drop the cached forward pass, graph and maps; the explainer cannot be used afterwards."""
+        with self._lock:
+            self._forget()
+            self._closed = True
+
+    def _forget(self) -> None:
+        self._record = None
+        self._default = None
+        self._maps.clear()
+        self._grads.clear()
+        self._guided.clear()
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise ExplainerClosedError("this Explainer was closed; create a new Explainer(model)")
+
+    # public API -------------------------------------------------------------------------------
+    def explain(self, x: torch.Tensor, method: str = "gradcam", layer: LayerLike = None,
+                target: TargetLike = None, *, upsample: bool = True,
+                progress: Callable[[int, int], None] | None = None, cancel: Any = None,
+                **options: Any) -> torch.Tensor:
+        """Class-activation maps of ``x`` (B, C, H, W): a float32 (B, H, W) tensor in [0, 1].
+
+        ``method``: any name or alias of :data:`~nbviz.cam.METHODS`.  ``layer``: a submodule, its
+        ``named_modules()`` name, or None for the default layer (the last spatial layer).
+        ``target``: class index, one index per sample, a callable ``output -> (B,) scores``, or None
+        for the predicted class.  The map is ReLU'd, upsampled bilinearly with half-pixel centres
+        to (H, W) (``upsample=False``: kept at the layer's resolution; guided methods are at input
+        resolution) and min-max normalised per image (a constant map gives zeros).
+        ``progress(done, total)`` is called between batches; when ``cancel.is_set()`` becomes true
+        :class:`~nbviz.cam.Cancelled` is raised and nothing is left behind.  Extra keyword options
+        (``batch_size``, ``n_samples``, ``noise``, ``seed``) tune the slow methods.
+        """
+        with self._lock:
+            self._ensure_open()
+            name = resolve_method(method)
+            opts = method_options(name, options)
+            check_cancel(cancel)
+            with model_session(self.model):
+                record = self._record_for(x)
+                tgt = resolve_target(target, record.output, record.x.shape[0], record.x.device)
+                layer_rec = None if name == "guided-backprop" else self._layer(record, layer)
+                key = (name, layer_rec.name if layer_rec else None, tgt.key, bool(upsample),
+                       tuple(sorted(opts.items())))
+                cached = self._maps.get_fresh(key) if tgt.key is not None else None
+                if cached is None:
+                    ctx = MethodContext(
+                        model=self.model, record=record, layer=layer_rec, target=tgt, options=opts,
+                        gradient=lambda: self._gradient(record, layer_rec, tgt),
+                        guided_gradient=lambda: self._guided_gradient(record, tgt, ctx),
+                        run=self._run, progress=progress, cancel=cancel)
+                    raw = METHOD_FUNCTIONS[name](ctx)
+                    size = (record.x.shape[-2], record.x.shape[-1])
+                    cached = finalize(raw, size, bool(upsample) or name in GUIDED_METHODS)
+                    if tgt.key is not None:
+                        self._maps.put(key, cached)
+                if progress is not None and name not in SLOW_METHODS:
+                    progress(1, 1)
+            return cached.clone()
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """Softmax probabilities (B, C) of ``x`` from the cached forward pass (one pass if ``x`` is new)."""
+        with self._lock:
+            self._ensure_open()
+            with model_session(self.model):
+                record = self._record_for(x)
+                logits = record.logits
+                if logits is None:
+                    raise TargetError(
+                        f"predict needs a model that returns (batch, classes) logits; this one returns "
+                        f"{type(record.output).__name__}; use explain with a callable target instead")
+                return torch.softmax(logits.detach().float(), dim=1)
+
+    def layers(self, x: torch.Tensor) -> list[str]:
+        """Names of the spatial layers for ``x``, input to output (see :func:`candidate_layers`)."""
+        with self._lock:
+            self._ensure_open()
+            with model_session(self.model):
+                return list(self._record_for(x).candidates)
+
+    def default_layer(self, x: torch.Tensor) -> str:
+        """Name of the layer used when ``layer=None``."""
+        with self._lock:
+            self._ensure_open()
+            with model_session(self.model):
+                return self._layer(self._record_for(x), None).name
+
+    # internals --------------------------------------------------------------------------------
+    def _run(self, batch: torch.Tensor) -> Any:
+        self.forward_count += 1
+        return run_model(self.model, batch)
+
+    def _record_for(self, x: torch.Tensor) -> ForwardRecord:
+        """The recorded forward pass of ``x``: reused when values and weights are unchanged."""
+        x = validate_input(self.model, x)
+        record = self._record
+        if (record is not None and record.key.shape == x.shape and record.key.dtype == x.dtype
+                and record.key.device == x.device and torch.equal(record.key, x)
+                and record.stamp == parameter_stamp(self.model)):
+            return record
+        self._forget()  # free the previous graph before building the next one
+        self.forward_count += 1
+        self._record = record_forward(self.model, x, keep_graph=True)
+        return self._record
+
+    def _layer(self, record: ForwardRecord, layer: LayerLike) -> LayerRecord:
+        if layer is not None:
+            return resolve_layer(self.model, record, layer)
+        if self._default is None:
+            self._default = default_layer(record, lambda rec: self._reaches_output(record, rec)).name
+        return record.layers[self._default]
+
+    def _reaches_output(self, record: ForwardRecord, rec: LayerRecord) -> bool:
+        """Whether the sum of the logits has a non-zero gradient on the layer's spatial grid."""
+        logits = record.logits
+        if logits is None or rec.raw is None or not rec.raw.requires_grad:
+            return logits is None
+        (grad,) = torch.autograd.grad(logits.sum(), rec.raw, retain_graph=True, allow_unused=True)
+        return grad is not None and bool(rec.layout.to_spatial(grad).ne(0).any())
+
+    def _gradient(self, record: ForwardRecord, layer: LayerRecord, target: Target) -> torch.Tensor:
+        """``d (sum_b y_b) / d A`` at the layer as (B, K, h, w); one autograd.grad call, cached per class."""
+        key = (layer.name, target.key)
+        if target.key is not None:
+            cached = self._grads.get_fresh(key)
+            if cached is not None:
+                return cached
+        score = target.scores(record.output).sum()
+        if not score.requires_grad:
+            raise TargetError("the target score has no gradient history; compute it from the model output "
+                              "with differentiable torch ops (no .item(), .detach() or numpy)")
+        grad = None
+        if layer.raw is not None and layer.raw.requires_grad:
+            (grad,) = torch.autograd.grad(score, layer.raw, retain_graph=True, allow_unused=True)
+        grad = torch.zeros_like(layer.raw) if grad is None else grad
+        spatial = layer.layout.to_spatial(grad.detach())
+        if target.key is not None:
+            self._grads.put(key, spatial)
+        return spatial
+
+    def _guided_gradient(self, record: ForwardRecord, target: Target, ctx: MethodContext) -> torch.Tensor:
+        if target.key is not None:
+            cached = self._guided.get_fresh(target.key)
+            if cached is not None:
+                return cached
+        grad = guided_input_gradient(ctx)
+        if target.key is not None:
+            self._guided.put(target.key, grad)
+        return grad
+
+
+def compute(model: nn.Module, x: torch.Tensor, *, method: str = "gradcam", layer: LayerLike = None,
+            target: TargetLike = None, upsample: bool = True,
+            progress: Callable[[int, int], None] | None = None, cancel: Any = None,
+            **options: Any) -> torch.Tensor:
+    """One-shot :meth:`Explainer.explain`: (B, H, W) float32 maps in [0, 1] (see there for arguments)."""
+    with Explainer(model) as explainer:
+        return explainer.explain(x, method, layer, target, upsample=upsample, progress=progress,
+                                 cancel=cancel, **options)

@@ -1,0 +1,20 @@
+"""nbviz.tsne: a PyTorch t-SNE engine that streams its iterations (no widget imports).
+
+    from nbviz.tsne import TSNE
+    Y = TSNE(perplexity=30, random_state=0).fit_transform(X)        # numpy (N, 2)
+    run = TSNE(random_state=0).optimizer(X)                          # streaming
+    for frame in run:                                                # Frame per iteration
+        draw(frame.embedding.cpu().numpy().copy())
+"""
+from __future__ import annotations
+
+from .affinities import SparseAffinities
+from .errors import TSNEError
+from .estimator import TSNE
+from .inputs import as_matrix
+from .optimizer import PHASE_EARLY, PHASE_MAIN, Frame, TSNEOptimizer
+
+__all__ = [
+    "TSNE", "TSNEOptimizer", "Frame", "TSNEError", "as_matrix", "SparseAffinities",
+    "PHASE_EARLY", "PHASE_MAIN",
+]

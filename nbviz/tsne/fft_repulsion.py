@@ -1,0 +1,147 @@
+"""Repulsive t-SNE forces in O(N) by Lagrange interpolation on a grid and FFT convolution.
+
+The FIt-SNE scheme (Linderman et al. 2019): the square bounding box of the embedding is cut
+into n_boxes^2 boxes with p equispaced interpolation nodes per box and axis; point charges
+are spread onto the node grid with Lagrange weights, convolved with the kernel on the grid
+(a Toeplitz product done as a circulant FFT of twice the size), and read back with the same
+weights.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import torch
+
+INTERPOLATION_POINTS = 3
+MIN_INTERVALS = 50
+#: Box side length in embedding units: FIt-SNE's 1 from FINE_GRID_MAX_POINTS points on. Below,
+#: half-width boxes cut the gradient error about 8-fold (from ~2% to ~0.2% on layouts spanning
+#: 80 units); there the 4x larger grid is only used while it is cheaper than the exact sum
+#: (see gradients.repulsion), i.e. mostly while the layout is still compact.
+BOX_WIDTH = 1.0
+FINE_BOX_WIDTH = 0.5
+FINE_GRID_MAX_POINTS = 5_000
+#: Upper bound on boxes per axis so that points shooting off cannot blow up the grid.
+MAX_INTERVALS = 400
+
+
+def fft_friendly(n: int) -> int:
+    """The smallest m >= n whose only prime factors are 2, 3 and 5 (fast FFT sizes)."""
+    m = max(1, n)
+    while True:
+        r = m
+        for prime in (2, 3, 5):
+            while r % prime == 0:
+                r //= prime
+        if r == 1:
+            return m
+        m += 1
+
+
+def lagrange_weights(t: torch.Tensor, p: int) -> torch.Tensor:
+    """L_k(t) = prod_{l != k} (t - s_l) / (s_k - s_l) for nodes s_k = (k + 1/2) / p, shape (..., p)."""
+    nodes = [(k + 0.5) / p for k in range(p)]
+    out = []
+    for k, s_k in enumerate(nodes):
+        value = torch.ones_like(t)
+        for l, s_l in enumerate(nodes):
+            if l != k:
+                value = value * ((t - s_l) / (s_k - s_l))
+        out.append(value)
+    return torch.stack(out, dim=-1)
+
+
+def grid_geometry(span: float, n_points: int, box_width: float | None = None) -> tuple[int, float]:
+    """(boxes per axis, box side) for an embedding whose bounding square has side `span`.
+
+    Boxes are `box_width` wide (FINE_BOX_WIDTH below FINE_GRID_MAX_POINTS points, else BOX_WIDTH)
+    and at least MIN_INTERVALS per axis, rounded up to an FFT-friendly count. Once the span
+    exceeds MIN_INTERVALS boxes the box side stays exactly box_width, so the kernel (and its
+    cached spectrum) only changes when the grid grows.
+    """
+    if box_width is None:
+        box_width = FINE_BOX_WIDTH if n_points < FINE_GRID_MAX_POINTS else BOX_WIDTH
+    if span >= MIN_INTERVALS * box_width:
+        n_boxes = fft_friendly(min(MAX_INTERVALS, math.ceil(span / box_width * (1 + 1e-6))))
+        return n_boxes, max(box_width, span / n_boxes * (1 + 1e-6))
+    return MIN_INTERVALS, max(span, 1e-12) / MIN_INTERVALS
+
+
+def estimated_cost(span: float, n_points: int) -> float:
+    """Rough cost in ns of one fft_repulsion call: transforms ~ 12 side^2 log2(side) + spreading ~ 100 N.
+
+    Measured on a 2-core x86 CPU; only the ratio to exact_repulsion's ~9 ns per pair matters.
+    """
+    n_boxes, _ = grid_geometry(span, n_points)
+    side = 2 * INTERPOLATION_POINTS * n_boxes
+    return 12.0 * side * side * math.log2(side) + 100.0 * n_points
+
+
+@functools.lru_cache(maxsize=8)
+def _kernel_spectrum(side: int, spacing: float, power: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """rfft2 of the side x side circulant embedding of K(dx, dy) = (1 + (dx^2 + dy^2) h^2)^-power.
+
+    side = 2n for n grid nodes per axis; offset index a stands for a (a < n) or a - 2n (a > n),
+    and the unused wrap-around row/column a = n is zero. Cached: once the embedding is wider
+    than MIN_INTERVALS boxes the spacing is fixed and only the grid size changes, rarely.
+    """
+    n_nodes = side // 2
+    offsets = torch.arange(side, device=device, dtype=dtype)
+    offsets = torch.where(offsets < n_nodes, offsets, offsets - side) * spacing
+    kernel = (1.0 + offsets.square().unsqueeze(1) + offsets.square().unsqueeze(0)).reciprocal() ** power
+    kernel[n_nodes, :] = 0.0
+    kernel[:, n_nodes] = 0.0
+    return torch.fft.rfft2(kernel)
+
+
+@functools.lru_cache(maxsize=8)
+def _half_spectrum_weights(side: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """Multiplicities of the rfft2 columns in the full spectrum: 1 for columns 0 and side/2, else 2."""
+    weights = torch.full((side // 2 + 1,), 2.0, dtype=dtype, device=device)
+    weights[0] = 1.0
+    weights[-1] = 1.0
+    return weights
+
+
+def fft_repulsion(y: torch.Tensor, box_width: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Unnormalised repulsion r_i = sum_j w_ij^2 (y_i - y_j) and Z = sum_{i != j} w_ij, w = 1/(1+|y_i-y_j|^2).
+
+    Charges c = 1, y_x, y_y are spread onto the grid with Lagrange weights (grid G_c),
+    convolved with K2 = w^2 on the grid, and read back: phi_c(y_i) = sum_j K2(y_i, y_j) c_j,
+    so r_i = y_i phi_1 - (phi_x, phi_y). Z needs only a total: with the same weights for spreading
+    and reading, sum_i sum_j w_ij ~ <G_1, K1 * G_1> = (1/M) sum_f |G_1^(f)|^2 K1^(f) (Parseval on
+    the M = side^2 circulant), then Z = that - N. This avoids both an inverse transform and the
+    |y|^2-charge expansion, which would cancel in float32 once the embedding is wide.
+    Grid: see grid_geometry. Returns (r (N, 2), Z 0-d float64 tensor).
+    """
+    n_points = y.shape[0]
+    p = INTERPOLATION_POINTS
+    low = y.min()
+    span = float(y.max() - low)
+    n_boxes, box = grid_geometry(span, n_points, box_width)
+    n_nodes = n_boxes * p
+    side = 2 * n_nodes
+    scaled = (y - low) / box
+    box_index = scaled.floor().clamp_(0, n_boxes - 1)
+    weights_1d = lagrange_weights(scaled - box_index, p)  # (N, 2, p)
+    node_1d = box_index.long().unsqueeze(-1) * p + torch.arange(p, device=y.device)  # (N, 2, p)
+    flat_index = (node_1d[:, 0, :, None] * side + node_1d[:, 1, None, :]).reshape(-1)  # padded layout
+    weights = (weights_1d[:, 0, :, None] * weights_1d[:, 1, None, :]).reshape(1, n_points, p * p)
+
+    charges = torch.cat([torch.ones_like(y[:, :1]), y], dim=1).T.unsqueeze(2)  # (3, N, 1)
+    grid = torch.zeros((3, side * side), dtype=y.dtype, device=y.device)
+    grid.index_add_(1, flat_index, (charges * weights).reshape(3, -1))
+    spectrum = torch.fft.rfft2(grid.reshape(3, side, side))
+
+    spacing = box / p
+    k2 = _kernel_spectrum(side, spacing, 2, y.dtype, y.device)
+    k1 = _kernel_spectrum(side, spacing, 1, y.dtype, y.device)
+    potentials = torch.fft.irfft2(spectrum * k2, s=(side, side)).reshape(3, -1)
+    at_points = (potentials.index_select(1, flat_index).reshape(3, n_points, p * p) * weights).sum(dim=2)
+    repulsion = y * at_points[0].unsqueeze(1) - at_points[1:].T
+
+    power = spectrum[0].real.square() + spectrum[0].imag.square()
+    pair_sum = (power * k1.real * _half_spectrum_weights(side, y.dtype, y.device)).sum(dtype=torch.float64)
+    z = pair_sum / (side * side) - n_points
+    return repulsion, z

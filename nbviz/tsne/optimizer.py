@@ -1,0 +1,358 @@
+"""The streaming t-SNE optimizer: one gradient step per call, live settings, pause/resume, restart.
+
+Update rule (openTSNE's gradient descent with momentum and gains), per iteration t:
+  g      = alpha sum_j p_ij w_ij (y_i - y_j) - (1/Z) sum_j w_ij^2 (y_i - y_j)     (dKL/dy / 4)
+  gains  = gains + 0.2 where sign(update) != sign(g), else 0.8 * gains + 0.01
+  update = momentum * update - lr * gains * g,  each row clipped to norm <= 5
+  y      = y + update, then re-centred to mean 0
+with alpha = 12 and momentum 0.5 for the first 250 iterations, then alpha = 1 and momentum 0.8,
+and lr = N / alpha ("auto"). One iteration counter runs across both phases.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import torch
+
+from .affinities import SparseAffinities, calibrate_conditional, joint_probabilities
+from .errors import TSNEError
+from .gradients import exact_repulsion, gradient, kl_divergence, repulsion
+from .init import pca_initialisation, random_initialisation
+from .inputs import as_matrix, resolve_device
+from .kernels import attraction_kernel
+from .neighbors import nearest_neighbours
+
+PHASE_EARLY = "early_exaggeration"
+PHASE_MAIN = "main"
+MIN_GAIN = 0.01
+MAX_STEP_NORM = 5.0
+EARLY_MOMENTUM = 0.5
+FINAL_MOMENTUM = 0.8
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One optimisation step's result.
+
+    `iteration` counts completed steps (1 after the first). `embedding` is the optimizer's live
+    (N, n_components) tensor, changed in place by the next step: copy it to keep it.
+    `kl` is the KL divergence (exaggeration-corrected, i.e. against the true P) of the layout
+    this step started from, when asked for, else None. `exaggeration` and `phase` are those
+    used for this step.
+    """
+
+    iteration: int
+    embedding: torch.Tensor
+    kl: float | None
+    exaggeration: float
+    phase: str
+
+
+def effective_perplexity(perplexity: float, n_points: int) -> float:
+    """The perplexity actually used: lowered to max(1, (N - 1) / 3) when 3 * perplexity >= N."""
+    if n_points < 2 or 3 * perplexity < n_points:
+        return float(perplexity)
+    return float(min(n_points - 1, max(1.0, (n_points - 1) / 3.0)))
+
+
+def _check_positive(name: str, value: Any, allow: tuple = ()) -> None:
+    if value in allow and isinstance(value, str):
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        extra = f" or {allow[0]!r}" if allow else ""
+        raise TSNEError(f"{name} must be a positive finite number{extra}, got {value!r}")
+
+
+def _empty_affinities(n: int, device: torch.device, perplexity: float) -> SparseAffinities:
+    """P for fewer than two points: no pairs at all."""
+    own = torch.arange(n, device=device)
+    return SparseAffinities(
+        table=own.unsqueeze(1), weights=torch.zeros((n, 1), device=device), row_owner=own, n_points=n,
+        entropy_term=0.0, perplexity=perplexity,
+    )
+
+
+class TSNEOptimizer:
+    """A t-SNE run that advances one iteration per `step()`; usually made by `TSNE.optimizer(X)`.
+
+    Pause by not calling `step`, resume by calling it again. Setters (`set_exaggeration`,
+    `set_learning_rate`, `set_perplexity`, `restart`) may be called from another thread: a
+    lock serialises them with `step`, so they take effect from the next step on.
+    Steps past `n_iter` keep optimising at exaggeration 1 (phase "main"); `done` says whether
+    n_iter steps have been made.
+    """
+
+    def __init__(
+        self,
+        X: Any,
+        *,
+        n_components: int = 2,
+        perplexity: float = 30.0,
+        n_iter: int = 750,
+        early_exaggeration: float = 12.0,
+        early_exaggeration_iter: int = 250,
+        learning_rate: float | str = "auto",
+        init: str | np.ndarray | torch.Tensor = "pca",
+        random_state: int | None = None,
+        device: Any = None,
+        method: str = "auto",
+        neighbors: str = "auto",
+    ) -> None:
+        self._lock = threading.RLock()
+        _check_positive("learning_rate", learning_rate, allow=("auto",))
+        _check_positive("early_exaggeration", early_exaggeration)
+        self._device = resolve_device(device)
+        data = as_matrix(X)
+        self._data = data.to(self._device)
+        n = data.shape[0]
+        self._n_components = int(n_components)
+        self._n_iter = int(n_iter)
+        self._early_exaggeration = float(early_exaggeration)
+        self._early_iter = int(early_exaggeration_iter)
+        self._learning_rate: float | str = learning_rate
+        self._exaggeration_override: float | None = None
+        self._neighbour_method = neighbors
+        self._method = self._resolve_method(method, n)
+        self._seed = self._draw_seed(random_state)
+        self._init_spec = init
+        self._knn: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._initial = self._initial_layout(init)
+        self._P = self._affinities(float(perplexity))
+        self._kernel = attraction_kernel(n, self._device)
+        self._reset_state()
+
+    # ----------------------------------------------------------------- setup
+    def _resolve_method(self, method: str, n: int) -> str:
+        if method not in ("auto", "exact", "fft"):
+            raise TSNEError(f"method must be 'auto', 'exact' or 'fft', got {method!r}")
+        if method == "fft" and self._n_components != 2:
+            raise TSNEError(f"method='fft' works in 2-D only; use method='exact' for n_components={self._n_components}")
+        if method == "auto" and self._n_components != 2:
+            return "exact"
+        return method
+
+    @staticmethod
+    def _draw_seed(random_state: int | None) -> int:
+        if random_state is None:
+            return int(torch.randint(0, 2**31 - 1, (1,)).item())
+        if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
+            raise TSNEError(f"random_state must be an int or None, got {random_state!r}")
+        return int(random_state)
+
+    def _neighbours(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The k nearest neighbours, reusing a previous search with at least k columns."""
+        if self._knn is None or self._knn[0].shape[1] < k:
+            self._knn = nearest_neighbours(self._data, k, self._neighbour_method, self._seed)
+        indices, sq = self._knn
+        return indices[:, :k], sq[:, :k]
+
+    def _affinities(self, perplexity: float) -> SparseAffinities:
+        n = self._data.shape[0]
+        _check_positive("perplexity", perplexity)
+        used = effective_perplexity(perplexity, n)
+        if used != perplexity:
+            warnings.warn(
+                f"perplexity {perplexity:g} needs 3 * perplexity < N = {n} points; lowered to {used:.4g}",
+                UserWarning, stacklevel=4,
+            )
+        if n < 2:
+            return _empty_affinities(n, self._device, used)
+        k = min(n - 1, max(1, int(3 * used)))
+        indices, sq = self._neighbours(k)
+        conditional, _ = calibrate_conditional(sq, used)
+        return joint_probabilities(indices, conditional, used).to(self._device, torch.float32)
+
+    def _initial_layout(self, init: Any) -> torch.Tensor:
+        n = self._data.shape[0]
+        if isinstance(init, str):
+            if init == "pca":
+                return pca_initialisation(self._data, self._n_components, self._seed).to(self._device)
+            if init == "random":
+                return random_initialisation(n, self._n_components, self._seed, self._device)
+            raise TSNEError(f"init must be 'pca', 'random' or an (N, {self._n_components}) array, got {init!r}")
+        try:
+            layout = as_matrix(init)
+        except TSNEError as exc:
+            raise TSNEError(f"init array is invalid: {exc}") from exc
+        if tuple(layout.shape) != (n, self._n_components):
+            raise TSNEError(f"init array must have shape ({n}, {self._n_components}), got {tuple(layout.shape)}")
+        return layout.to(self._device, torch.float32)
+
+    def _reset_state(self) -> None:
+        self._y = self._initial.clone()
+        self._y -= self._y.mean(dim=0)
+        self._update = torch.zeros_like(self._y)
+        self._gains = torch.ones_like(self._y)
+        self._iteration = 0
+
+    # ----------------------------------------------------------------- schedule
+    def _scheduled_exaggeration(self, iteration: int) -> float:
+        return self._early_exaggeration if iteration < self._early_iter else 1.0
+
+    def _phase(self, iteration: int) -> str:
+        return PHASE_EARLY if iteration < self._early_iter else PHASE_MAIN
+
+    @property
+    def exaggeration(self) -> float:
+        """The exaggeration the next step will use (the override, else the schedule)."""
+        if self._exaggeration_override is not None:
+            return self._exaggeration_override
+        return self._scheduled_exaggeration(self._iteration)
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate the next step will use: N / exaggeration when "auto"."""
+        if self._learning_rate == "auto":
+            return max(1, self.n_points) / self.exaggeration
+        return float(self._learning_rate)
+
+    # ----------------------------------------------------------------- stepping
+    def step(self, compute_kl: bool = False) -> Frame:
+        """Make one gradient-descent iteration (see the module docstring) and return its Frame."""
+        with self._lock:
+            iteration = self._iteration
+            alpha = self.exaggeration
+            lr = self.learning_rate
+            momentum = EARLY_MOMENTUM if iteration < self._early_iter else FINAL_MOMENTUM
+            kl = None
+            if self.n_points >= 2:
+                grad, z = gradient(self._y, self._P, alpha, self._method, self._kernel)
+                if compute_kl:
+                    kl = kl_divergence(self._y, self._P, float(z))
+                self._apply(grad, lr, momentum)
+            elif compute_kl:
+                kl = 0.0
+            self._iteration += 1
+            return Frame(self._iteration, self._y, kl, alpha, self._phase(iteration))
+
+    def _apply(self, grad: torch.Tensor, lr: float, momentum: float) -> None:
+        """gains, momentum update, per-row step clipping to MAX_STEP_NORM, re-centring (in place)."""
+        flipped = torch.sign(self._update) != torch.sign(grad)
+        torch.where(flipped, self._gains + 0.2, self._gains * 0.8 + MIN_GAIN, out=self._gains)
+        self._update.mul_(momentum).sub_(lr * self._gains * grad)
+        norms = self._update.norm(dim=1, keepdim=True)
+        self._update.mul_(MAX_STEP_NORM / norms.clamp_min(MAX_STEP_NORM))
+        self._y.add_(self._update)
+        self._y.sub_(self._y.mean(dim=0))
+
+    def run(self, n_steps: int, callback: Callable[[Frame], Any] | None = None, compute_kl: bool = False) -> Frame | None:
+        """Make n_steps steps, calling callback(frame) after each; a truthy return stops early.
+
+        Returns the last Frame (None when n_steps is 0).
+        """
+        if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
+            raise TSNEError(f"n_steps must be a non-negative int, got {n_steps!r}")
+        frame = None
+        for _ in range(int(n_steps)):
+            frame = self.step(compute_kl=compute_kl)
+            if callback is not None and callback(frame):
+                break
+        return frame
+
+    def __iter__(self) -> Iterator[Frame]:
+        """Yield one Frame per step until `done`; break out to pause, iterate again to resume."""
+        while not self.done:
+            yield self.step()
+
+    # ----------------------------------------------------------------- live settings
+    def set_exaggeration(self, value: float | None) -> None:
+        """Use exaggeration `value` from the next step on (None: back to the 12 -> 1 schedule)."""
+        if value is not None:
+            _check_positive("exaggeration", value)
+        with self._lock:
+            self._exaggeration_override = None if value is None else float(value)
+
+    def set_learning_rate(self, value: float | str) -> None:
+        """Use learning rate `value` (or "auto" = N / exaggeration) from the next step on."""
+        _check_positive("learning_rate", value, allow=("auto",))
+        with self._lock:
+            self._learning_rate = value if value == "auto" else float(value)
+
+    def set_perplexity(self, value: float) -> None:
+        """Recompute P for a new perplexity and continue from the current layout."""
+        _check_positive("perplexity", value)
+        with self._lock:
+            self._P = self._affinities(float(value))
+
+    def restart(self, random_state: int | None = None) -> None:
+        """Start again from a fresh initial layout: iteration 0, momentum and gains reset.
+
+        P, perplexity and learning rate are kept; exaggeration returns to the schedule. With
+        init="random" a new layout is drawn (seeded by random_state, or a fresh seed when None);
+        with init="pca" the start is the same PCA layout.
+        """
+        with self._lock:
+            if random_state is not None or (isinstance(self._init_spec, str) and self._init_spec == "random"):
+                self._seed = self._draw_seed(random_state)
+                self._initial = self._initial_layout(self._init_spec)
+            self._exaggeration_override = None
+            self._reset_state()
+
+    # ----------------------------------------------------------------- read-outs
+    @property
+    def iteration(self) -> int:
+        """Number of steps made since the start (or the last restart)."""
+        return self._iteration
+
+    @property
+    def done(self) -> bool:
+        """True once n_iter steps have been made."""
+        return self._iteration >= self._n_iter
+
+    @property
+    def n_iter(self) -> int:
+        return self._n_iter
+
+    @property
+    def embedding(self) -> torch.Tensor:
+        """The live (N, n_components) layout tensor (changed in place by each step)."""
+        return self._y
+
+    @property
+    def initial_embedding(self) -> np.ndarray:
+        """The starting layout (PCA or random, std 1e-4) as a numpy (N, n_components) copy."""
+        return self._initial.detach().cpu().numpy().copy()
+
+    @property
+    def n_points(self) -> int:
+        return self._y.shape[0]
+
+    @property
+    def perplexity(self) -> float:
+        """The perplexity in use (after any lowering for small N)."""
+        return self._P.perplexity
+
+    @property
+    def affinities(self) -> SparseAffinities:
+        """The current sparse symmetric P."""
+        return self._P
+
+    @property
+    def method(self) -> str:
+        """'exact', 'fft', or 'auto' (per step, whichever is estimated cheaper for the layout)."""
+        return self._method
+
+    @property
+    def device(self) -> torch.device:
+        return self._device
+
+    def kl_divergence(self) -> float:
+        """KL(P || Q) of the current layout against the true (unexaggerated) P, computed now."""
+        with self._lock:
+            if self.n_points < 2:
+                return 0.0
+            _, z = repulsion(self._y, self._method)
+            return kl_divergence(self._y, self._P, float(z))
+
+    def exact_kl_divergence(self) -> float:
+        """KL(P || Q) with Z summed exactly over all pairs (O(N^2); for checks on moderate N)."""
+        with self._lock:
+            if self.n_points < 2:
+                return 0.0
+            _, z = exact_repulsion(self._y)
+            return kl_divergence(self._y, self._P, float(z))

@@ -1,0 +1,545 @@
+"""CAMExplorer: an image with a class-activation map over it, and controls to explore it.
+
+The widget holds traits and threads; the maps come from the engine `nbviz.cam`. Maps travel to the
+browser at feature resolution as float32 buffers and are upsampled and coloured there.
+
+Browser <-> kernel messages (custom messages; `key` is "image|layer|target|method"):
+  browser: {"type": "compute", "client", "lane", "requests": [{"id", "image", "layer", "target", "method"}]}
+           {"type": "cancel", "id"}      {"type": "scores", "id", "image", "layer", "target", "method"}
+  kernel:  {"type": "map", "key", "shape": [h, w]} + one float32 buffer
+           {"type": "progress", "key", "id", "done", "total"}   {"type": "error", "key", "id", "message"}
+           {"type": "cancelled", "key", "id"}   {"type": "scores", "key", "id", "deletion", "insertion"}
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+import traitlets
+
+from nbviz.widgets.base import NbvizWidget
+from nbviz.widgets.cam_colormaps import COLORMAPS, colormap_luts
+from nbviz.widgets.cam_inputs import ImageLike, PreparedImage, encode_photo, image_list, prepare_image
+from nbviz.widgets.cam_jobs import Job, JobScheduler
+
+log = logging.getLogger("nbviz.cam_explorer")
+
+METHOD_LABELS = {
+    "cam": "CAM",
+    "gradcam": "Grad-CAM",
+    "gradcam++": "Grad-CAM++",
+    "smoothgradcam++": "Smooth Grad-CAM++",
+    "scorecam": "Score-CAM",
+    "sscam": "SS-CAM",
+    "iscam": "IS-CAM",
+    "ablationcam": "Ablation-CAM",
+    "xgradcam": "XGrad-CAM",
+    "layercam": "Layer-CAM",
+    "hirescam": "HiResCAM",
+    "eigencam": "Eigen-CAM",
+    "guided-backprop": "Guided Backprop",
+    "guided-gradcam": "Guided Grad-CAM",
+}
+MAP_CACHE_SIZE = 512
+PROGRESS_INTERVAL_S = 0.1
+SCORE_STEPS = 32
+
+
+@dataclass(frozen=True)
+class MapChoice:
+    """The four choices that identify one map."""
+
+    image: int
+    layer: str
+    target: int
+    method: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.image}|{self.layer}|{self.target}|{self.method}"
+
+
+class CAMExplorer(NbvizWidget):
+    """Class-activation maps of `model` on `images`, explored with layer / class / method controls.
+
+    `CAMExplorer()` alone shows the embedded pretrained EfficientNet-Lite0 on the "chelsea" photo.
+    `images`: one or a list of PIL images, HxWx3 uint8 arrays, CxHxW tensors or file paths.
+    `transform`: PIL image -> CxHxW model input (required unless the model is the embedded one).
+    `labels`: class names; `layers` / `methods`: restrict the choices; `topk`: predictions listed.
+    Other keyword arguments set traits (`layer`, `target`, `method`, `image_index`, `opacity`, ...).
+    """
+
+    _bundle_name = "cam_explorer"
+
+    # Choices, readable and settable from Python, saved with the notebook.
+    layer = traitlets.Unicode("").tag(sync=True)
+    target = traitlets.Int(0).tag(sync=True)
+    method = traitlets.Unicode("gradcam").tag(sync=True)
+    image_index = traitlets.Int(0).tag(sync=True)
+    opacity = traitlets.Float(0.5, min=0.0, max=1.0).tag(sync=True)
+    colormap = traitlets.Unicode("jet").tag(sync=True)
+    threshold = traitlets.Float(0.0, min=0.0, max=1.0).tag(sync=True)
+
+    # What the front end needs once: choices, class names, photos, predictions, colormaps.
+    _layers = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _methods = traitlets.List(traitlets.Dict()).tag(sync=True)
+    _class_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _images = traitlets.List(traitlets.Bytes()).tag(sync=True)
+    _image_mimes = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _image_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _probabilities = traitlets.List(traitlets.Bytes()).tag(sync=True)
+    _topk = traitlets.List(traitlets.List(traitlets.Int())).tag(sync=True)
+    _colormaps = traitlets.Dict().tag(sync=True)
+    # Offline report only (filled by export_state): key -> float32 bytes, key -> [h, w].
+    _precomputed = traitlets.Dict().tag(sync=True)
+    _precomputed_shapes = traitlets.Dict().tag(sync=True)
+
+    def __init__(
+        self,
+        model: torch.nn.Module | None = None,
+        images: ImageLike | Sequence[ImageLike] | None = None,
+        *,
+        transform: Callable[[Any], torch.Tensor] | None = None,
+        labels: Sequence[str] | None = None,
+        layers: Sequence[str] | None = None,
+        methods: Sequence[str] | None = None,
+        topk: int = 10,
+        **traits: Any,
+    ) -> None:
+        from nbviz import cam
+
+        model, transform, labels = _resolve_defaults(model, transform, labels)
+        if images is None:
+            from nbviz.data import sample_image
+
+            images = sample_image("chelsea")
+        if not isinstance(topk, int) or topk < 1:
+            raise ValueError(f"topk must be a positive integer, got {topk!r}")
+
+        device = _model_device(model)
+        prepared = [prepare_image(image, transform, i) for i, image in enumerate(image_list(images))]
+        for item in prepared:
+            item.tensor = item.tensor.to(device)
+
+        self._model = model
+        self._prepared: list[PreparedImage] = prepared
+        self._engine = cam.Explainer(model)
+        self._engine_lock = threading.RLock()
+        self._maps: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._maps_lock = threading.Lock()
+        self._scheduler = JobScheduler(self._execute)
+        try:
+            layer_names = self._layer_choices(layers)
+            method_names = self._method_choices(methods)
+            probabilities = [self._predict(item.tensor) for item in prepared]
+            n_classes = probabilities[0].shape[0]
+            class_names = _class_names(labels, n_classes)
+            topk_lists = [torch.topk(p, min(topk, n_classes)).indices.tolist() for p in probabilities]
+            photos = [encode_photo(item.photo) for item in prepared]
+        except Exception:
+            self._engine.close()
+            raise
+
+        traits.setdefault("layer", layer_names[-1])
+        traits.setdefault("method", "gradcam" if "gradcam" in method_names else method_names[0])
+        image_index = traits.get("image_index", 0)
+        if isinstance(image_index, int) and 0 <= image_index < len(prepared):
+            traits.setdefault("target", topk_lists[image_index][0])
+        super().__init__(
+            _layers=layer_names,
+            _methods=[_method_entry(name, cam) for name in method_names],
+            _class_names=class_names,
+            _images=[data for data, _ in photos],
+            _image_mimes=[mime for _, mime in photos],
+            _image_names=[item.name for item in prepared],
+            _probabilities=[p.numpy().astype("<f4").tobytes() for p in probabilities],
+            _topk=topk_lists,
+            _colormaps=colormap_luts(COLORMAPS),
+            **traits,
+        )
+        self.observe(self._select_top_class, "image_index")
+        self.on_msg(self._on_message)
+
+    # ---- public API ---------------------------------------------------------------------------
+    def compute(
+        self,
+        layer: str | None = None,
+        target: int | None = None,
+        method: str | None = None,
+        image_index: int | None = None,
+        *,
+        upsample: bool = False,
+    ) -> np.ndarray:
+        """The map for these choices (defaults: the current ones), computed now, values in [0, 1].
+
+        Returns the (h, w) float32 map at the layer's feature resolution, exactly what the view
+        shows (the view upsamples it bilinearly); `upsample=True` returns it at the model input's
+        resolution instead (the engine's upsampling). Feature-resolution maps are cached, shared
+        with the view: asking again, from here or from the browser, does not recompute.
+        """
+        choice = self._choice(layer, target, method, image_index)
+        if upsample:
+            with self._engine_lock:
+                return self._explain(choice, upsample=True)
+        return self._map(choice).copy()
+
+    @property
+    def layers(self) -> list[str]:
+        """The layers offered in the layer dropdown."""
+        return list(self._layers)
+
+    @property
+    def methods(self) -> list[str]:
+        """The methods offered in the method dropdown (canonical names)."""
+        return [entry["name"] for entry in self._methods]
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self._class_names)
+
+    def top_classes(self, k: int = 3, image_index: int | None = None) -> list[int]:
+        """Indices of the k most probable classes for an image (default: the current one)."""
+        index = self.image_index if image_index is None else image_index
+        return list(self._topk[index][:k])
+
+    def probabilities(self, image_index: int | None = None) -> np.ndarray:
+        """Softmax probabilities over all classes for an image (default: the current one)."""
+        index = self.image_index if image_index is None else image_index
+        return np.frombuffer(self._probabilities[index], dtype="<f4").copy()
+
+    def export_state(
+        self,
+        layers: Sequence[str] | None = None,
+        classes: Sequence[int] | None = None,
+        methods: Sequence[str] | None = None,
+        images: Sequence[int] | None = None,
+    ) -> dict[str, Any]:
+        """State for an offline report, with maps precomputed for every combination of choices.
+
+        Defaults: the current layer; per image, its top-3 classes and the current class; the
+        gradient-based methods plus the current method; every image. Choices that fail in the
+        engine (e.g. CAM on a model without global pooling) are left out and shown as unavailable.
+        """
+        from nbviz import cam
+
+        layer_list = [self.layer] if layers is None else [self._choice(l, None, None, None).layer for l in layers]
+        if methods is None:
+            method_list = [m for m in self.methods if m in cam.GRADIENT_METHODS]
+            if self.method not in method_list:
+                method_list.append(self.method)
+        else:
+            method_list = [self._choice(None, None, m, None).method for m in methods]
+        image_list_ = range(len(self._prepared)) if images is None else images
+        data: dict[str, bytes] = {}
+        shapes: dict[str, list[int]] = {}
+        for image in image_list_:
+            if classes is None:
+                class_list = list(dict.fromkeys(self.top_classes(3, image) + ([self.target] if image == self.image_index else [])))
+            else:
+                class_list = list(classes)
+            for layer in layer_list:
+                for target in class_list:
+                    for method in method_list:
+                        choice = self._choice(layer, target, method, image)
+                        try:
+                            values = self._map(choice)
+                        except cam.CAMError as error:
+                            log.info("export_state: %s left out: %s", choice.key, error)
+                            continue
+                        data[choice.key] = _float32_bytes(values)
+                        shapes[choice.key] = list(values.shape)
+        state = super().export_state()
+        state["_precomputed"] = data
+        state["_precomputed_shapes"] = shapes
+        return state
+
+    def close(self) -> None:
+        """Stop the worker, remove the engine's hooks and close the widget."""
+        scheduler = getattr(self, "_scheduler", None)
+        if scheduler is not None:
+            scheduler.close()
+        engine = getattr(self, "_engine", None)
+        if engine is not None:
+            with self._engine_lock:
+                engine.close()
+        super().close()
+
+    # ---- validation ---------------------------------------------------------------------------
+    @traitlets.validate("layer")
+    def _valid_layer(self, proposal: dict) -> str:
+        value = proposal["value"]
+        if self._layers and value not in self._layers:
+            raise traitlets.TraitError(f"unknown layer {value!r}; choose one of: {', '.join(self._layers)}")
+        return value
+
+    @traitlets.validate("method")
+    def _valid_method(self, proposal: dict) -> str:
+        from nbviz import cam
+
+        try:
+            value = cam.resolve_method(proposal["value"])
+        except cam.CAMError as error:
+            raise traitlets.TraitError(str(error)) from None
+        if self._methods and value not in self.methods:
+            raise traitlets.TraitError(
+                f"method {value!r} is not offered by this explorer; choose one of: {', '.join(self.methods)}"
+            )
+        return value
+
+    @traitlets.validate("target")
+    def _valid_target(self, proposal: dict) -> int:
+        value = proposal["value"]
+        if self._class_names and not 0 <= value < len(self._class_names):
+            raise traitlets.TraitError(
+                f"target must be a class index from 0 to {len(self._class_names) - 1}, got {value}"
+            )
+        return value
+
+    @traitlets.validate("image_index")
+    def _valid_image_index(self, proposal: dict) -> int:
+        value = proposal["value"]
+        if self._images and not 0 <= value < len(self._images):
+            raise traitlets.TraitError(f"image_index must be from 0 to {len(self._images) - 1}, got {value}")
+        return value
+
+    @traitlets.validate("colormap")
+    def _valid_colormap(self, proposal: dict) -> str:
+        value = proposal["value"]
+        if self._colormaps and value not in self._colormaps:
+            raise traitlets.TraitError(f"unknown colormap {value!r}; choose one of: {', '.join(self._colormaps)}")
+        return value
+
+    def _choice(self, layer, target, method, image_index) -> MapChoice:
+        """Validated choices, the current trait values filling the gaps."""
+        proposal = lambda name, value, current: current if value is None else getattr(self, f"_valid_{name}")({"value": value})  # noqa: E731
+        return MapChoice(
+            image=proposal("image_index", image_index, self.image_index),
+            layer=proposal("layer", layer, self.layer),
+            target=int(proposal("target", target, self.target)),
+            method=proposal("method", method, self.method),
+        )
+
+    def _select_top_class(self, change: dict) -> None:
+        self.target = self._topk[change["new"]][0]
+
+    # ---- engine access ------------------------------------------------------------------------
+    def _layer_choices(self, layers: Sequence[str] | None) -> list[str]:
+        with self._engine_lock:
+            candidates = list(self._engine.layers(self._prepared[0].tensor))
+        if layers is None:
+            if not candidates:
+                raise ValueError("the model has no layer with a spatial output to explain; pass layers=[...]")
+            return candidates
+        chosen = [layers] if isinstance(layers, str) else list(layers)
+        if not chosen:
+            raise ValueError("layers is empty: pass None for every candidate layer, or a list of layer names")
+        return chosen
+
+    @staticmethod
+    def _method_choices(methods: Sequence[str] | None) -> list[str]:
+        from nbviz import cam
+
+        if methods is None:
+            return list(cam.METHODS)
+        chosen = [methods] if isinstance(methods, str) else list(methods)
+        if not chosen:
+            raise ValueError("methods is empty: pass None for every method, or a list such as ['gradcam']")
+        return list(dict.fromkeys(cam.resolve_method(name) for name in chosen))
+
+    def _predict(self, tensor: torch.Tensor) -> torch.Tensor:
+        with self._engine_lock:
+            return self._engine.predict(tensor)[0].detach().float().cpu()
+
+    def _explain(self, choice: MapChoice, *, upsample: bool = False, progress=None, cancel=None) -> np.ndarray:
+        tensor = self._prepared[choice.image].tensor
+        maps = self._engine.explain(
+            tensor, method=choice.method, layer=choice.layer, target=choice.target,
+            upsample=upsample, progress=progress, cancel=cancel,
+        )
+        return maps[0].detach().float().cpu().numpy()
+
+    def _map(self, choice: MapChoice, progress=None, cancel=None) -> np.ndarray:
+        """The cached feature-resolution map for `choice`, computing it if needed."""
+        with self._maps_lock:
+            cached = self._maps.get(choice.key)
+            if cached is not None:
+                self._maps.move_to_end(choice.key)
+                return cached
+        with self._engine_lock:
+            values = np.ascontiguousarray(self._explain(choice, progress=progress, cancel=cancel), dtype=np.float32)
+        values.setflags(write=False)
+        with self._maps_lock:
+            self._maps[choice.key] = values
+            while len(self._maps) > MAP_CACHE_SIZE:
+                self._maps.popitem(last=False)
+        return values
+
+    def _cached(self, key: str) -> np.ndarray | None:
+        with self._maps_lock:
+            return self._maps.get(key)
+
+    # ---- messages -----------------------------------------------------------------------------
+    def _on_message(self, _widget: Any, content: Any, buffers: list) -> None:
+        """Browser requests, handled on the kernel's main thread: answer from the cache or queue."""
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        try:
+            if kind == "compute":
+                self._on_compute(content)
+            elif kind == "cancel":
+                job = self._scheduler.cancel(str(content.get("id")))
+                if job is not None:
+                    for request_id in job.ids:
+                        self.send({"type": "cancelled", "key": job.key, "id": request_id})
+            elif kind == "scores":
+                choice = self._choice_from(content)
+                self._scheduler.submit_scores(str(content.get("client", "")), str(content["id"]), choice.key, choice)
+        except (traitlets.TraitError, KeyError, TypeError, ValueError) as error:
+            self.send({"type": "error", "key": _raw_key(content), "id": content.get("id"), "message": _message(error)})
+
+    def _on_compute(self, content: dict) -> None:
+        client, lane = str(content.get("client", "")), str(content.get("lane", "main"))
+        queued = []
+        for request in content.get("requests", []):
+            try:
+                choice = self._choice_from(request)
+            except (traitlets.TraitError, KeyError, TypeError, ValueError) as error:
+                self.send({"type": "error", "key": _raw_key(request), "id": request.get("id"), "message": _message(error)})
+                continue
+            cached = self._cached(choice.key)
+            if cached is not None:
+                self._send_map(choice.key, cached)
+            else:
+                queued.append((str(request.get("id")), choice.key, choice))
+        self._scheduler.submit_lane(client, lane, queued)
+
+    def _choice_from(self, request: dict) -> MapChoice:
+        return self._choice(str(request["layer"]), int(request["target"]), str(request["method"]), int(request["image"]))
+
+    def _send_map(self, key: str, values: np.ndarray) -> None:
+        self.send({"type": "map", "key": key, "shape": list(values.shape)}, buffers=[_float32_bytes(values)])
+
+    def _execute(self, job: Job) -> None:
+        """Worker thread: compute one job and send the result, an error, or the cancellation."""
+        from nbviz import cam
+
+        if job.cancel.is_set():
+            return
+        choice: MapChoice = job.params
+        try:
+            if job.kind == "scores":
+                self._send_scores(job, choice)
+                return
+            values = self._map(choice, progress=self._progress_sender(job), cancel=job.cancel)
+            self._send_map(job.key, values)
+        except cam.Cancelled:
+            for request_id in job.ids or [None]:
+                self.send({"type": "cancelled", "key": job.key, "id": request_id})
+        except Exception as error:  # shown in the widget; the widget stays usable
+            if not isinstance(error, cam.CAMError):
+                log.exception("CAMExplorer could not compute %s", job.key)
+            for request_id in job.ids or [None]:
+                self.send({"type": "error" if job.kind == "map" else "scores", "key": job.key, "id": request_id,
+                           "message": _message(error), "error": _message(error)})
+
+    def _send_scores(self, job: Job, choice: MapChoice) -> None:
+        from nbviz.cam.metrics import deletion_insertion
+
+        with self._engine_lock:
+            saliency = self._explain(choice, upsample=True)
+            scores = deletion_insertion(
+                self._model, self._prepared[choice.image].tensor, torch.from_numpy(saliency)[None],
+                choice.target, steps=SCORE_STEPS,
+            )
+        for request_id in job.ids:
+            self.send({"type": "scores", "key": job.key, "id": request_id,
+                       "deletion": float(scores["deletion"][0]), "insertion": float(scores["insertion"][0])})
+
+    def _progress_sender(self, job: Job) -> Callable[[int, int], None]:
+        """progress(done, total) for the engine: forwards to the browser at most every 0.1 s."""
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if done < total and now - last[0] < PROGRESS_INTERVAL_S:
+                return
+            last[0] = now
+            for request_id in job.ids[:1]:
+                self.send({"type": "progress", "key": job.key, "id": request_id, "done": int(done), "total": int(total)})
+
+        return progress
+
+
+# ---- helpers --------------------------------------------------------------------------------------
+def _resolve_defaults(model, transform, labels):
+    """The embedded pretrained model when `model` is None; its transform and labels when it is used."""
+    from nbviz.models import EfficientNetLite
+
+    if model is None:
+        from nbviz.data import load_pretrained
+
+        model, default_transform, default_labels = load_pretrained()
+        return model, transform or default_transform, labels if labels is not None else default_labels
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if transform is None:
+        if isinstance(model, EfficientNetLite):
+            from nbviz.data import imagenet_classes, pretrained_transform
+
+            transform = pretrained_transform()
+            if labels is None and model.classifier.out_features == 1000:
+                labels = imagenet_classes()
+        else:
+            raise ValueError(
+                f"CAMExplorer needs transform= for a {type(model).__name__}: a callable turning a PIL image "
+                "into the model's CxHxW input tensor, e.g. for torchvision ImageNet models "
+                "transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor(), "
+                "transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])]). "
+                "Only the embedded model (CAMExplorer() or nbviz.data.load_pretrained()) brings its own."
+            )
+    return model, transform, labels
+
+
+def _model_device(model: torch.nn.Module) -> torch.device:
+    parameter = next(model.parameters(), None)
+    return parameter.device if parameter is not None else torch.device("cpu")
+
+
+def _class_names(labels: Sequence[str] | None, n_classes: int) -> list[str]:
+    if labels is None:
+        return [f"class {i}" for i in range(n_classes)]
+    names = [str(name) for name in labels]
+    if len(names) != n_classes:
+        raise ValueError(f"labels has {len(names)} names but the model outputs {n_classes} classes")
+    return names
+
+
+def _method_entry(name: str, cam: Any) -> dict[str, Any]:
+    return {"name": name, "label": METHOD_LABELS.get(name, name), "slow": name in cam.SLOW_METHODS}
+
+
+def _float32_bytes(values: np.ndarray) -> bytes:
+    return np.ascontiguousarray(values, dtype="<f4").tobytes()
+
+
+def _raw_key(request: Any) -> str:
+    if not isinstance(request, dict):
+        return ""
+    return "|".join(str(request.get(name, "")) for name in ("image", "layer", "target", "method"))
+
+
+def _message(error: BaseException) -> str:
+    """A readable one-line message: the text of engine and validation errors, else 'Type: text'."""
+    from nbviz import cam
+
+    if isinstance(error, (cam.CAMError, traitlets.TraitError)):
+        return str(error)
+    text = str(error) or "no details"
+    return f"{type(error).__name__}: {text}"

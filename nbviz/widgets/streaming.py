@@ -1,0 +1,284 @@
+"""Run an iterative optimizer in a background thread and stream its newest state to a slow consumer.
+
+The optimizer never waits for the consumer: after every step the worker checks whether a send slot
+is free (fewer than `max_in_flight` frames unacknowledged) and only then copies the state and hands
+it over. Frames that find no free slot are simply skipped, so there is never a backlog of stale
+frames, and the newest state is always the one sent.
+"""
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+import weakref
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+
+class SteppableOptimizer(Protocol):
+    """What the streamer needs from an optimizer (nbviz.tsne.TSNEOptimizer fits this)."""
+
+    done: bool
+
+    def step(self, compute_kl: bool = False) -> Any: ...
+
+
+@dataclass
+class FlowControl:
+    """Bookkeeping of frames sent but not yet acknowledged by the consumer (thread-safe).
+
+    A frame counts as in flight from `sent(seq)` until an `ack(seq')` with seq' >= seq arrives
+    (acks are cumulative), until `reset()` (a new view said hello), or until it is older than
+    `timeout_s` (its view went away without acknowledging).
+    """
+
+    max_in_flight: int = 2
+    timeout_s: float = 3.0
+    _sent_at: dict[int, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    peak: int = 0
+
+    def _expire(self, now: float) -> None:
+        for seq in [s for s, t in self._sent_at.items() if now - t > self.timeout_s]:
+            del self._sent_at[seq]
+
+    def can_send(self) -> bool:
+        with self._lock:
+            self._expire(time.monotonic())
+            return len(self._sent_at) < self.max_in_flight
+
+    def sent(self, seq: int) -> None:
+        with self._lock:
+            self._sent_at[seq] = time.monotonic()
+            self.peak = max(self.peak, len(self._sent_at))
+
+    def ack(self, seq: int) -> None:
+        with self._lock:
+            for done in [s for s in self._sent_at if s <= seq]:
+                del self._sent_at[done]
+
+    def reset(self) -> None:
+        with self._lock:
+            self._sent_at.clear()
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return len(self._sent_at)
+
+
+@dataclass
+class StreamCallbacks:
+    """What the streamer does with what the optimizer produces (all called on the worker thread).
+
+    - `on_frame(frame, seq)`: a send slot was free; copy `frame`'s state and send it.
+    - `on_step(frame)`: after every step (record keyframes, KL history); must be cheap.
+    - `on_state(state)`: "running", "paused", "stopped", "finished" or "error".
+    - `on_settle()`: the layout stopped changing (paused, stopped, finished, or after a single step).
+    - `on_error(exc)`: the optimizer or a queued command raised; the worker pauses.
+    """
+
+    on_frame: Callable[[Any, int], None]
+    on_step: Callable[[Any], None] = lambda frame: None
+    on_state: Callable[[str], None] = lambda state: None
+    on_settle: Callable[[], None] = lambda: None
+    on_error: Callable[[BaseException], None] = lambda exc: None
+
+
+_LIVE_STREAMERS: "weakref.WeakSet[FrameStreamer]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all_at_exit() -> None:
+    """Kernel shutdown: end every worker so none outlives the interpreter's teardown."""
+    for streamer in list(_LIVE_STREAMERS):
+        streamer.stop(timeout=2.0)
+
+
+class FrameStreamer:
+    """One background thread that steps `optimizer` and streams frames under flow control.
+
+    Commands (`pause`, `resume`, `step_once`, `stop`, `submit`) are safe from any thread and take
+    effect between two optimizer steps.
+    """
+
+    def __init__(
+        self,
+        optimizer: SteppableOptimizer,
+        callbacks: StreamCallbacks,
+        *,
+        max_in_flight: int = 2,
+        ack_timeout_s: float = 3.0,
+        kl_every: int = 10,
+        finished: Callable[[], bool] | None = None,
+        name: str = "nbviz-stream",
+    ) -> None:
+        self.optimizer = optimizer
+        self.finished = finished or (lambda: bool(optimizer.done))
+        self.callbacks = callbacks
+        self.flow = FlowControl(max_in_flight=max_in_flight, timeout_s=ack_timeout_s)
+        self.kl_every = max(1, int(kl_every))
+        self.name = name
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Condition()
+        self._paused = False
+        self._stop_requested = False
+        self._steps_requested = 0
+        self._commands: deque[Callable[[], None]] = deque()
+        self._seq = 0
+        self.steps_taken = 0
+        self.frames_sent = 0
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def start(self, paused: bool = False) -> None:
+        """Start the worker (no-op when it already runs; then only `paused` is applied)."""
+        with self._wake:
+            self._paused = paused
+            self._stop_requested = False
+            self._wake.notify_all()
+        if self.alive:
+            return
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        _LIVE_STREAMERS.add(self)
+        self._thread.start()
+
+    def pause(self) -> None:
+        with self._wake:
+            self._paused = True
+            self._wake.notify_all()
+
+    def resume(self) -> None:
+        with self._wake:
+            self._paused = False
+            self._wake.notify_all()
+
+    def step_once(self) -> None:
+        """Take exactly one more step while paused (starts a paused worker if none runs)."""
+        with self._wake:
+            self._steps_requested += 1
+            self._paused = True
+            self._wake.notify_all()
+        if not self.alive:
+            self.start(paused=True)
+
+    def stop(self, timeout: float | None = 5.0) -> None:
+        """Ask the worker to end after the current step and wait for it (up to `timeout` s)."""
+        with self._wake:
+            self._stop_requested = True
+            self._wake.notify_all()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def submit(self, command: Callable[[], None]) -> None:
+        """Run `command` on the worker between two steps (or right here when no worker runs)."""
+        if not self.alive:
+            command()
+            return
+        with self._wake:
+            self._commands.append(command)
+            self._wake.notify_all()
+
+    # ---- flow control from the consumer ------------------------------------------------------
+    def ack(self, seq: int) -> None:
+        self.flow.ack(seq)
+
+    def consumer_reset(self) -> None:
+        """A new view appeared: forget frames sent to views that may never answer."""
+        self.flow.reset()
+
+    @property
+    def last_seq(self) -> int:
+        """Sequence number of the newest frame sent so far (0 before the first)."""
+        return self._seq
+
+    def force_frame(self, frame: Any) -> None:
+        """Send `frame` regardless of the in-flight limit (used when the layout settles)."""
+        self._send(frame)
+
+    # ---- the worker --------------------------------------------------------------------------
+    def _send(self, frame: Any) -> None:
+        self._seq += 1
+        self.flow.sent(self._seq)
+        self.callbacks.on_frame(frame, self._seq)
+        self.frames_sent += 1
+
+    def _run_commands(self) -> None:
+        while True:
+            with self._wake:
+                if not self._commands:
+                    return
+                command = self._commands.popleft()
+            command()
+
+    def _take_step(self) -> Any:
+        compute_kl = (getattr(self.optimizer, "iteration", self.steps_taken) + 1) % self.kl_every == 0
+        frame = self.optimizer.step(compute_kl=compute_kl)
+        self.steps_taken += 1
+        self.callbacks.on_step(frame)
+        return frame
+
+    def _run(self) -> None:
+        state = None
+
+        def announce(new_state: str) -> None:
+            nonlocal state
+            if new_state != state:
+                state = new_state
+                self.callbacks.on_state(new_state)
+
+        try:
+            while True:
+                self._run_commands()
+                with self._wake:
+                    if self._stop_requested:
+                        break
+                    single_step = self._paused and self._steps_requested > 0
+                    if self._paused and not single_step:
+                        if state != "paused":
+                            announce("paused")
+                            settle_needed = True
+                        else:
+                            settle_needed = False
+                    else:
+                        settle_needed = False
+                    if single_step:
+                        self._steps_requested -= 1
+                if settle_needed:
+                    self.callbacks.on_settle()
+                    continue
+                if self._paused and not single_step:
+                    with self._wake:
+                        if self._paused and not self._stop_requested and not self._commands \
+                                and self._steps_requested == 0:
+                            self._wake.wait(timeout=0.5)
+                    continue
+                if self.finished():
+                    announce("finished")
+                    self.callbacks.on_settle()
+                    break
+                if not single_step:
+                    announce("running")
+                frame = self._take_step()
+                if single_step:
+                    self._send(frame)
+                    self.callbacks.on_settle()
+                elif self.flow.can_send():
+                    self._send(frame)
+            if state not in ("finished",):
+                announce("stopped")
+                self.callbacks.on_settle()
+        except BaseException as exc:  # the error is reported in the widget; the worker ends cleanly
+            self.callbacks.on_error(exc)
+            announce("error")
+        finally:
+            _LIVE_STREAMERS.discard(self)

@@ -1,0 +1,100 @@
+"""Affinities: neighbour search, perplexity calibration, and the sparse symmetric P."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.neighbors import NearestNeighbors
+
+from nbviz.tsne.affinities import _pack_table, calibrate_conditional, joint_probabilities, perplexity_of_rows
+from nbviz.tsne.neighbors import nearest_neighbours
+from tsne_testdata import gaussian_blobs
+
+
+def test_exact_neighbours_match_sklearn_and_distances_are_direct():
+    X, _ = gaussian_blobs(400, 12, 5, seed=1)
+    indices, sq = nearest_neighbours(torch.from_numpy(X), 15, method="exact")
+    ref_dist, ref_idx = NearestNeighbors(n_neighbors=16).fit(X).kneighbors(X)
+    for i in range(len(X)):
+        assert set(indices[i].tolist()) == set(ref_idx[i, 1:].tolist())
+    np.testing.assert_allclose(sq.numpy(), ref_dist[:, 1:] ** 2, rtol=1e-5)
+    assert torch.all(sq[:, 1:] >= sq[:, :-1]), "rows must be sorted nearest first"
+
+
+def test_duplicates_never_list_a_point_as_its_own_neighbour():
+    X = np.repeat(np.arange(10, dtype=np.float32).reshape(5, 2), 4, axis=0)  # every row 4 times
+    indices, sq = nearest_neighbours(torch.from_numpy(X), 3, method="exact")
+    assert not torch.any(indices == torch.arange(len(X)).unsqueeze(1))
+    assert torch.all(sq == 0), "the 3 copies of each row are its nearest neighbours"
+
+
+def test_approximate_neighbours_recall_on_clustered_data():
+    X, _ = gaussian_blobs(3000, 20, 10, seed=2)
+    exact, _ = nearest_neighbours(torch.from_numpy(X), 30, method="exact")
+    approx, _ = nearest_neighbours(torch.from_numpy(X), 30, method="approx", seed=0)
+    hits = sum(len(set(a) & set(b)) for a, b in zip(exact.tolist(), approx.tolist()))
+    assert hits / exact.numel() >= 0.9
+
+
+@pytest.mark.parametrize("perplexity", [5.0, 30.0])
+def test_calibrated_rows_reach_the_perplexity(perplexity):
+    X, _ = gaussian_blobs(500, 10, 4, seed=3)
+    k = int(3 * perplexity)
+    _, sq = nearest_neighbours(torch.from_numpy(X), k, method="exact")
+    p, beta = calibrate_conditional(sq, perplexity)
+    # direct computation from beta and the raw distances, independent of the bisection code
+    d = sq.numpy()
+    w = np.exp(-beta.numpy()[:, None] * d)
+    direct = w / w.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(p.numpy(), direct, rtol=1e-10, atol=1e-14)
+    achieved = np.exp(-(direct * np.log(np.where(direct > 0, direct, 1.0))).sum(axis=1))
+    assert np.max(np.abs(achieved - perplexity)) < 1e-3
+    assert torch.allclose(perplexity_of_rows(p), torch.from_numpy(achieved))
+
+
+def test_unreachable_perplexity_stays_finite():
+    sq = torch.zeros((4, 6), dtype=torch.float64)  # all neighbours at the same distance: H = log 6 always
+    p, _ = calibrate_conditional(sq, 2.0)
+    assert torch.allclose(p, torch.full_like(p, 1 / 6))
+
+
+def test_joint_probabilities_match_opentsne_exact():
+    from openTSNE.affinity import PerplexityBasedNN
+
+    X, _ = gaussian_blobs(300, 8, 3, seed=4)
+    k = 30
+    indices, sq = nearest_neighbours(torch.from_numpy(X), k, method="exact")
+    conditional, _ = calibrate_conditional(sq, 10.0)
+    P = joint_probabilities(indices, conditional, 10.0)
+    ours = P.to_dense().numpy()
+    theirs = PerplexityBasedNN(X.astype(np.float64), perplexity=10.0, method="exact", n_jobs=1).P.toarray()
+    np.testing.assert_allclose(ours, ours.T, atol=1e-15)
+    assert math.isclose(ours.sum(), 1.0, rel_tol=1e-12)
+    assert np.array_equal(ours > 0, theirs > 0)
+    np.testing.assert_allclose(ours, theirs, rtol=2e-4, atol=1e-12)
+    expected_entropy = float((ours[ours > 0] * np.log(ours[ours > 0])).sum())
+    assert math.isclose(P.entropy_term, expected_entropy, rel_tol=1e-10)
+
+
+def test_table_packing_keeps_every_edge_including_hub_rows():
+    # a star: point 0 is the neighbour of everyone, so its row is far wider than the others
+    n = 200
+    rng = np.random.default_rng(5)
+    rows, cols = [], []
+    for i in range(1, n):
+        for j in {0, int(rng.integers(1, n))} - {i}:
+            rows += [i, j]
+            cols += [j, i]
+    coo = sp.coo_matrix((rng.random(len(rows)), (rows, cols)), shape=(n, n)).tocsr()
+    coo.sum_duplicates()
+    coo = coo.tocoo()
+    order = np.lexsort((coo.col, coo.row))
+    r, c, v = (torch.from_numpy(a[order].astype(np.int64 if a.dtype.kind == "i" else np.float64)) for a in (coo.row, coo.col, coo.data))
+    packed = _pack_table(n, r, c, v, 0.0, 1.0)
+    assert packed.table.shape[1] < n - 1, "the hub row must not set the width"
+    assert packed.table.shape[0] > n and (packed.row_owner[n:] == 0).float().mean() > 0.6, "the hub continues on extra rows"
+    assert torch.equal(packed.row_owner[:n], torch.arange(n))
+    np.testing.assert_allclose(packed.to_dense().numpy(), coo.toarray())

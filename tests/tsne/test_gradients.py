@@ -1,0 +1,100 @@
+"""Gradients and KL: exact against autograd, FFT against exact, attraction against a dense sum."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from nbviz.tsne import TSNE
+from nbviz.tsne.fft_repulsion import fft_friendly, fft_repulsion, lagrange_weights
+from nbviz.tsne.gradients import attraction, attraction_table, exact_repulsion, gradient, kl_divergence
+from tsne_testdata import gaussian_blobs
+
+
+def _affinities(n, seed=0, perplexity=8.0):
+    X, _ = gaussian_blobs(n, 6, 3, seed=seed)
+    return TSNE(perplexity=perplexity, random_state=seed).optimizer(X).affinities
+
+
+def _dense_kl(y, P):
+    diff = y.unsqueeze(1) - y.unsqueeze(0)
+    w = 1.0 / (1.0 + diff.square().sum(-1))
+    w = w * (1 - torch.eye(len(y), dtype=y.dtype))
+    q = w / w.sum()
+    mask = P > 0
+    return (P[mask] * torch.log(P[mask] / q[mask])).sum()
+
+
+def test_exact_gradient_equals_autograd_of_kl():
+    P = _affinities(80)
+    P64 = P.to(torch.device("cpu"), torch.float64)
+    dense = P64.to_dense()
+    y = (torch.randn(80, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1)) * 3).requires_grad_(True)
+    _dense_kl(y, dense).backward()
+    ours, z = gradient(y.detach(), P64, 1.0, "exact")
+    reference = y.grad / 4  # the engine works in openTSNE's units, dKL/dy / 4
+    assert torch.linalg.norm(ours - reference) / torch.linalg.norm(reference) < 1e-5
+    assert math.isclose(kl_divergence(y.detach(), P64, float(z)), float(_dense_kl(y.detach(), dense)), rel_tol=1e-7)
+
+
+def test_exaggerated_gradient_scales_only_the_attraction():
+    P = _affinities(60, seed=2).to(torch.device("cpu"), torch.float64)
+    dense = P.to_dense()
+    y = (torch.randn(60, 2, dtype=torch.float64) * 2).requires_grad_(True)
+    diff = y.unsqueeze(1) - y.unsqueeze(0)
+    w = 1.0 / (1.0 + diff.square().sum(-1))
+    off = 1 - torch.eye(60, dtype=torch.float64)
+    # alpha * (-sum p log w) + log Z: the exaggerated objective up to constants
+    objective = -7.0 * (dense * torch.log(w)).sum() + torch.log((w * off).sum())
+    objective.backward()
+    ours, _ = gradient(y.detach(), P, 7.0, "exact")
+    assert torch.linalg.norm(ours - y.grad / 4) / torch.linalg.norm(y.grad / 4) < 1e-10
+
+
+def test_attraction_equals_dense_sum_including_extra_rows():
+    P = _affinities(150, seed=3)
+    assert P.table.shape[0] > 150, "hub points continue on extra rows"
+    y = torch.randn(150, 2) * 5
+    dense = P.to_dense().float()
+    diff = y.unsqueeze(1) - y.unsqueeze(0)
+    expected = ((dense / (1 + diff.square().sum(-1))).unsqueeze(-1) * diff).sum(1)
+    torch.testing.assert_close(attraction(y, P), expected, rtol=1e-4, atol=1e-9)
+    torch.testing.assert_close(attraction(y, P, attraction_table), expected, rtol=1e-4, atol=1e-9)
+
+
+def _clustered_layout(n, seed):
+    """A t-SNE-like layout: 10 tight clusters spread over about +-40."""
+    g = torch.Generator().manual_seed(seed)
+    centres = torch.randn(10, 2, generator=g) * 20
+    return centres[torch.randint(0, 10, (n,), generator=g)] + torch.randn(n, 2, generator=g) * 2
+
+
+def test_fft_gradient_within_one_percent_of_exact_at_2000_points():
+    X, _ = gaussian_blobs(2000, 10, 10, seed=4)
+    P = TSNE(random_state=0).optimizer(X).affinities
+    for y in (_clustered_layout(2000, 0), torch.randn(2000, 2) * 1e-4, torch.randn(2000, 2) * 3):
+        exact, z_exact = gradient(y, P, 1.0, "exact")
+        fft, z_fft = gradient(y, P, 1.0, "fft")
+        assert torch.linalg.norm(fft - exact) / torch.linalg.norm(exact) < 1e-2
+        assert abs(float(z_fft) / float(z_exact) - 1) < 1e-3
+
+
+def test_fft_repulsion_terms_match_exact_in_float64():
+    y = _clustered_layout(500, 1).double()
+    rep_fft, z_fft = fft_repulsion(y)
+    rep_exact, z_exact = exact_repulsion(y)
+    assert torch.linalg.norm(rep_fft - rep_exact) / torch.linalg.norm(rep_exact) < 5e-3
+    assert abs(float(z_fft / z_exact) - 1) < 1e-3
+
+
+def test_lagrange_weights_reproduce_quadratics_and_sum_to_one():
+    t = torch.linspace(0, 1, 11, dtype=torch.float64)
+    weights = lagrange_weights(t, 3)
+    nodes = torch.tensor([1 / 6, 1 / 2, 5 / 6], dtype=torch.float64)
+    torch.testing.assert_close(weights.sum(-1), torch.ones_like(t))
+    torch.testing.assert_close((weights * nodes**2).sum(-1), t**2)
+
+
+def test_fft_friendly_sizes():
+    assert [fft_friendly(n) for n in (50, 51, 61, 97, 128)] == [50, 54, 64, 100, 128]

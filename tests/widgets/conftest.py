@@ -1,0 +1,209 @@
+"""Fixtures for the widget tests (TSNE fixtures are prefixed tsne_)."""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="session")
+def tsne_digits_small():
+    """240 digits (64 features) and their labels: small enough for sub-second t-SNE runs."""
+    from nbviz.data import digits
+
+    X, y = digits()
+    return X[:240].copy(), y[:240].copy()
+
+
+class TsneSlowClient:
+    """Stands in for a browser: records every frame the widget sends, acks each after `delay_s`.
+
+    It checks the flow-control promise at every send: the frames sent and not yet acknowledged
+    (including the new one) never exceed `limit`.
+    """
+
+    def __init__(self, widget, delay_s: float = 0.15, limit: int = 2, ack: bool = True):
+        self.widget = widget
+        self.delay_s = delay_s
+        self.limit = limit
+        self.ack_enabled = ack
+        self.frames: list[dict] = []
+        self.layouts: list[np.ndarray] = []
+        self.snapshots: list[bytes] = []
+        self.unacked: set[int] = set()
+        self.max_unacked = 0
+        self.lock = threading.Lock()
+        self.timers: list[threading.Timer] = []
+        widget.send = self.receive
+
+    def receive(self, content, buffers=None):
+        if content.get("type") != "frame":
+            return
+        layout = np.frombuffer(buffers[0], dtype=np.float32).reshape(-1, 2)
+        with self.lock:
+            self.frames.append(dict(content, at=time.monotonic()))
+            self.layouts.append(layout)
+            self.snapshots.append(bytes(layout.tobytes()))
+            self.unacked.add(content["seq"])
+            self.max_unacked = max(self.max_unacked, len(self.unacked))
+        if self.ack_enabled:
+            timer = threading.Timer(self.delay_s, self.ack, args=(content["seq"],))
+            timer.daemon = True
+            self.timers.append(timer)
+            timer.start()
+
+    def ack(self, seq: int) -> None:
+        with self.lock:
+            self.unacked = {s for s in self.unacked if s > seq}
+        self.widget._handle_message(self.widget, {"type": "ack", "seq": seq}, [])
+
+    def stop(self) -> None:
+        for timer in self.timers:
+            timer.cancel()
+
+
+@pytest.fixture
+def tsne_slow_client():
+    """Factory: `tsne_slow_client(widget, delay_s=0.15)` attaches a slow fake browser."""
+    clients = []
+
+    def attach(widget, **options):
+        client = TsneSlowClient(widget, **options)
+        clients.append(client)
+        return client
+
+    yield attach
+    for client in clients:
+        client.stop()
+
+
+def tsne_wait_until(predicate, timeout: float = 20.0, interval: float = 0.02) -> bool:
+    """Poll `predicate` until it is true or `timeout` seconds pass; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
+@pytest.fixture
+def tsne_wait():
+    return tsne_wait_until
+
+
+# ---- CAMExplorer fixtures (prefixed cam_) ----------------------------------------------------------
+class CamTinyNet(__import__("torch").nn.Module):
+    """Two conv layers, global average pooling and a linear head (CAM applies at `features.3`).
+
+    `slow_batch_s` sleeps in every batched forward (B > 1): the perturbation methods (Score-CAM)
+    run batches, so a test can make them slow enough to watch progress and cancel them.
+    """
+
+    def __init__(self, classes: int = 5, slow_batch_s: float = 0.0):
+        import torch
+        from torch import nn
+
+        super().__init__()
+        torch.manual_seed(0)
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1), nn.ReLU()
+        )
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(16, classes)
+        self.slow_batch_s = slow_batch_s
+
+    def forward(self, x):
+        if self.slow_batch_s and x.shape[0] > 1:
+            time.sleep(self.slow_batch_s)
+        return self.fc(self.pool(self.features(x)).flatten(1))
+
+
+def cam_transform_32():
+    """Resize to 40 px, centre-crop 32 px, to tensor: the photo shown must be the 32 px crop."""
+    from torchvision import transforms
+
+    return transforms.Compose([transforms.Resize(40), transforms.CenterCrop(32), transforms.ToTensor()])
+
+
+def cam_test_images():
+    """Two deterministic 48x64 RGB photos: a bright square on dark, and a diagonal gradient."""
+    a = np.zeros((48, 64, 3), np.uint8)
+    a[10:30, 20:44] = (230, 200, 40)
+    yy, xx = np.mgrid[0:48, 0:64]
+    b = np.stack([(xx * 4) % 256, (yy * 5) % 256, ((xx + yy) * 2) % 256], axis=-1).astype(np.uint8)
+    return [a, b]
+
+
+class CamFrontEnd:
+    """Stands in for the browser: records the widget's messages and sends it requests."""
+
+    def __init__(self, widget, client: str = "test"):
+        self.widget = widget
+        self.client = client
+        self.messages: list[tuple[dict, list]] = []
+        self.lock = threading.Lock()
+        self.counter = 0
+        widget.send = self.receive
+
+    def receive(self, content, buffers=None):
+        with self.lock:
+            self.messages.append((content, list(buffers or [])))
+
+    def of_type(self, kind: str) -> list[tuple[dict, list]]:
+        with self.lock:
+            return [(c, b) for c, b in self.messages if c.get("type") == kind]
+
+    def request(self, lane: str = "main", *choices: dict) -> list[str]:
+        """Send a compute batch; each choice is {"image", "layer", "target", "method"}. Returns ids."""
+        requests = []
+        for choice in choices:
+            self.counter += 1
+            requests.append({"id": f"{self.client}-{self.counter}", **choice})
+        self.widget._on_message(self.widget, {"type": "compute", "client": self.client, "lane": lane,
+                                              "requests": requests}, [])
+        return [r["id"] for r in requests]
+
+    def send(self, content: dict) -> None:
+        self.widget._on_message(self.widget, content, [])
+
+    def maps(self) -> dict[str, np.ndarray]:
+        """Every map received so far, by key, decoded from its float32 buffer."""
+        return {c["key"]: np.frombuffer(bytes(b[0]), dtype="<f4").reshape(c["shape"]) for c, b in self.of_type("map")}
+
+
+@pytest.fixture
+def cam_make_explorer():
+    """Factory: `cam_make_explorer(**kwargs)` builds a CAMExplorer on CamTinyNet; closed afterwards."""
+    from nbviz.widgets.cam_explorer import CAMExplorer
+
+    made = []
+
+    def make(model=None, images=None, **kwargs):
+        kwargs.setdefault("transform", cam_transform_32())
+        explorer = CAMExplorer(model if model is not None else CamTinyNet(),
+                               images if images is not None else cam_test_images(), **kwargs)
+        made.append(explorer)
+        return explorer
+
+    yield make
+    for explorer in made:
+        explorer.close()
+
+
+@pytest.fixture
+def cam_front_end():
+    """Factory: `cam_front_end(explorer)` attaches a recording fake browser."""
+    return CamFrontEnd
+
+
+def cam_wait_until(predicate, timeout: float = 20.0, interval: float = 0.01) -> bool:
+    """Poll `predicate` until it is true or `timeout` seconds pass; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
