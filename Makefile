@@ -41,9 +41,12 @@ wheel: js/node_modules/.package-lock.json | $(PY)
 	$(PY) -m pip install --quiet build
 	$(PY) -m build --wheel --outdir dist .
 
-bench: $(VENV)/.installed-test js
+# Side-by-side timings against the reference libraries (slow; not part of `make test`).
+bench: $(VENV)/.installed-test js chromium
 	$(PY) benchmarks/cam_latency.py
+	$(PY) benchmarks/cam_explorer_latency.py
 	$(PY) benchmarks/tsne_speed.py
+	$(PY) benchmarks/tsne_stream.py
 
 clean:
 	rm -rf $(VENV) js/node_modules nbviz/static dist build

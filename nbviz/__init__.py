@@ -18,6 +18,7 @@ _PUBLIC = {
     "CAMExplorer": "nbviz.widgets.cam_explorer",
     "TSNEScatter": "nbviz.widgets.tsne_scatter",
     "to_html": "nbviz.export",
+    "to_png": "nbviz.export",
 }
 
 __all__ = [*_PUBLIC, "__version__"]
