@@ -378,58 +378,49 @@ class TSNEScatter(NbvizWidget):
 
     @traitlets.observe("perplexity")
     def _perplexity_changed(self, change: dict) -> None:
-        if self._from_engine:
-            return
-        new, old = float(change["new"]), float(change["old"])
+        def set_perplexity(value: float) -> None:
+            with self._engine_lock, warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                self._optimizer.set_perplexity(value)
+            self.notice = _warnings_text(caught)
+            # The engine may lower a perplexity that is too large for N: show what it used.
+            self._revert("perplexity", float(self._optimizer.perplexity))
 
-        def apply() -> None:
-            try:
-                with self._engine_lock, warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    self._optimizer.set_perplexity(new)
-                self.notice = _warnings_text(caught)
-                self._revert("perplexity", float(self._optimizer.perplexity))
-                self.error = ""
-            except ValueError as exc:
-                self.error = f"perplexity {new:g} was not applied: {exc}"
-                self._revert("perplexity", old)
-
-        self._streamer.submit(apply)
-        self._continue_if_idle()
+        self._submit_setting(change, "perplexity", "perplexity", set_perplexity)
 
     @traitlets.observe("exaggeration")
     def _exaggeration_changed(self, change: dict) -> None:
-        if self._from_engine:
-            return
-        new, old = float(change["new"]), float(change["old"])
+        def set_exaggeration(value: float) -> None:
+            with self._engine_lock:
+                self._optimizer.set_exaggeration(value)
+            self._exaggeration_overridden = True
 
-        def apply() -> None:
-            try:
-                with self._engine_lock:
-                    self._optimizer.set_exaggeration(new)
-                self._exaggeration_overridden = True
-                self.error = ""
-            except ValueError as exc:
-                self.error = f"exaggeration {new:g} was not applied: {exc}"
-                self._revert("exaggeration", old)
-
-        self._streamer.submit(apply)
-        self._continue_if_idle()
+        self._submit_setting(change, "exaggeration", "exaggeration", set_exaggeration)
 
     @traitlets.observe("learning_rate")
     def _learning_rate_changed(self, change: dict) -> None:
+        def set_learning_rate(value: float) -> None:
+            with self._engine_lock:
+                self._optimizer.set_learning_rate("auto" if value <= 0 else value)
+
+        self._submit_setting(change, "learning_rate", "learning rate", set_learning_rate)
+
+    def _submit_setting(self, change: dict, trait: str, label: str, setter) -> None:
+        """Apply a slider change on the streaming thread, between two optimizer steps.
+
+        A value the engine rejects is shown as an error and the slider goes back to the old value.
+        """
         if self._from_engine:
             return
         new, old = float(change["new"]), float(change["old"])
 
         def apply() -> None:
             try:
-                with self._engine_lock:
-                    self._optimizer.set_learning_rate("auto" if new <= 0 else new)
+                setter(new)
                 self.error = ""
             except ValueError as exc:
-                self.error = f"learning rate {new:g} was not applied: {exc}"
-                self._revert("learning_rate", old)
+                self.error = f"{label} {new:g} was not applied: {exc}"
+                self._revert(trait, old)
 
         self._streamer.submit(apply)
         self._continue_if_idle()
