@@ -168,6 +168,16 @@ def wait_for_file(path: Path, timeout: float = 30.0, predicate=lambda text: True
     raise AssertionError(f"{path.name} did not appear (or never matched) within {timeout:.0f} s")
 
 
+def wait_until(predicate, timeout: float = 20.0, interval: float = 0.01) -> bool:
+    """Poll `predicate` until it is true or `timeout` seconds pass; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
 def temporary_profile() -> str:
     return tempfile.mkdtemp(prefix="nbviz-chromium-")
 

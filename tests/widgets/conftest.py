@@ -7,6 +7,8 @@ import time
 import numpy as np
 import pytest
 
+from harness import wait_until
+
 
 @pytest.fixture(scope="session")
 def tsne_digits_small():
@@ -79,14 +81,7 @@ def tsne_slow_client():
         client.stop()
 
 
-def tsne_wait_until(predicate, timeout: float = 20.0, interval: float = 0.02) -> bool:
-    """Poll `predicate` until it is true or `timeout` seconds pass; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
+tsne_wait_until = wait_until
 
 
 @pytest.fixture
@@ -199,11 +194,4 @@ def cam_front_end():
     return CamFrontEnd
 
 
-def cam_wait_until(predicate, timeout: float = 20.0, interval: float = 0.01) -> bool:
-    """Poll `predicate` until it is true or `timeout` seconds pass; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
+cam_wait_until = wait_until
