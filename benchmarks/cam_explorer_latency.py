@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 from conftest import LabSession  # noqa: E402
-from harness import CHROMIUM_ARGS, JupyterLabServer, require_chromium, write_notebook  # noqa: E402
+from harness import JupyterLabServer, launch_chromium, write_notebook  # noqa: E402
 
 RESNET_CELL = '''
 import torch, torchvision
@@ -192,10 +192,7 @@ def main() -> None:
         )
         urllib.request.urlopen(request, timeout=10)
         with sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(
-                str(base / "profile"), executable_path=str(require_chromium()), headless=True,
-                args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900},
-            )
+            context = launch_chromium(playwright, str(base / "profile"))
             context.set_default_timeout(60_000)
             browser = {}
             for model, cell in (("resnet18", RESNET_CELL), ("efficientnet-lite0", LITE_CELL)):

@@ -191,17 +191,14 @@ window.benchReady = true;
 
 
 def browser_rows(sizes: list[int], seconds: float) -> list[dict]:
-    from harness import CHROMIUM_ARGS, require_chromium
+    from harness import launch_chromium
     from playwright.sync_api import sync_playwright
 
     bundle = (REPO / "nbviz" / "static" / "tsne_scatter.js").read_text()
     page_html = PAGE.replace("__BUNDLE__", bundle.replace("</script", "<\\/script"))
     rows = []
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            tempfile.mkdtemp(prefix="nbviz-bench-"), executable_path=str(require_chromium()),
-            headless=True, args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900},
-        )
+        context = launch_chromium(playwright, tempfile.mkdtemp(prefix="nbviz-bench-"))
         page = context.new_page()
         page.route(BENCH_URL, lambda route: route.fulfill(body=page_html, content_type="text/html"))
         page.goto(BENCH_URL)

@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from harness import (
-    CHROMIUM_ARGS,
     JupyterLabServer,
     artifact_path,
+    launch_chromium,
     remove_profile,
-    require_chromium,
     temporary_profile,
     write_notebook,
 )
@@ -31,15 +30,8 @@ def playwright_instance():
 @pytest.fixture(scope="session")
 def browser_context(playwright_instance):
     """One headless Chromium for the session, with a fresh user-data-dir."""
-    executable = require_chromium()
     profile = temporary_profile()
-    context = playwright_instance.chromium.launch_persistent_context(
-        profile,
-        executable_path=str(executable),
-        headless=True,
-        args=CHROMIUM_ARGS,
-        viewport={"width": 1280, "height": 900},
-    )
+    context = launch_chromium(playwright_instance, profile)
     context.set_default_timeout(30_000)
     yield context
     context.close()

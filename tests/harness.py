@@ -47,6 +47,17 @@ def require_chromium() -> Path:
     return CHROMIUM
 
 
+def launch_chromium(playwright, profile: str):
+    """Headless Debian Chromium (with WebGL on SwiftShader) as a persistent context in `profile`."""
+    return playwright.chromium.launch_persistent_context(
+        profile,
+        executable_path=str(require_chromium()),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1280, "height": 900},
+    )
+
+
 def free_port() -> int:
     """Ask the kernel for a free TCP port on 127.0.0.1."""
     with socket.socket() as sock:

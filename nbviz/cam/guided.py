@@ -10,6 +10,11 @@ from .gradient_methods import gradcam_map
 from .postprocess import minmax_per_image, upsample
 
 
+def _guided_gradient(grad: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Guided backprop through a ReLU with output y: dL/dx = relu(dL/dy) * [y > 0]."""
+    return grad.clamp_min(0) * (y > 0).to(grad.dtype)
+
+
 class _GuidedReLU(torch.autograd.Function):
     """``y = max(x, 0)``; backward passes ``relu(grad) * [y > 0]`` (only positive signal through active units)."""
 
@@ -21,8 +26,7 @@ class _GuidedReLU(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad.clamp_min(0) * (y > 0).to(grad.dtype)
+        return _guided_gradient(grad, *ctx.saved_tensors)
 
 
 class _GuidedReLUInPlace(torch.autograd.Function):
@@ -37,8 +41,7 @@ class _GuidedReLUInPlace(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad.clamp_min(0) * (y > 0).to(grad.dtype)
+        return _guided_gradient(grad, *ctx.saved_tensors)
 
 
 _OUT_OF_PLACE = {F.relu, torch.relu, torch.Tensor.relu}
