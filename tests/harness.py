@@ -168,13 +168,19 @@ def write_notebook(path: Path, cells: list[str]) -> Path:
 
 
 def wait_for_file(path: Path, timeout: float = 30.0, predicate=lambda text: True) -> str:
-    """Poll until a file the kernel writes exists and its text satisfies the predicate."""
+    """Poll until a file the kernel writes exists and its text satisfies the predicate.
+
+    A read can catch the writer half-way (an empty or truncated file); a predicate that raises
+    ValueError on such text (json.loads does) counts as "not yet", and polling goes on."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if path.exists():
             text = path.read_text()
-            if predicate(text):
-                return text
+            try:
+                if predicate(text):
+                    return text
+            except ValueError:
+                pass
         time.sleep(0.1)
     raise AssertionError(f"{path.name} did not appear (or never matched) within {timeout:.0f} s")
 

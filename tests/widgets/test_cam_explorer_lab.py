@@ -17,7 +17,9 @@ from nbviz.data import sample_image
 explorer = CAMExplorer(None, [sample_image("chelsea"), sample_image("coffee")], topk=5)
 def _dump(change=None):
     state = {name: getattr(explorer, name) for name in ("layer", "target", "method", "image_index", "opacity", "colormap")}
-    pathlib.Path("cam_state.json").write_text(json.dumps(state))
+    # Write then rename, so the test never reads a half-written file.
+    pathlib.Path("cam_state.json.tmp").write_text(json.dumps(state))
+    pathlib.Path("cam_state.json.tmp").replace("cam_state.json")
 explorer.observe(_dump, names=["layer", "target", "method", "image_index", "opacity", "colormap"])
 _dump()
 
@@ -151,7 +153,8 @@ def test_cam_explorer_in_jupyterlab(lab, screenshot, tmp_path):
     _painted(root, f"0|{state['layer']}|{picked}|gradcam")
 
     # Python sets the traits (as a notebook cell would): the view follows.
-    (lab.root / "cam_command.json").write_text(json.dumps({"method": "xgradcam", "target": new_target}))
+    (lab.root / "cam_command.tmp").write_text(json.dumps({"method": "xgradcam", "target": new_target}))
+    (lab.root / "cam_command.tmp").replace(lab.root / "cam_command.json")
     _painted(root, f"0|{state['layer']}|{new_target}|xgradcam")
     assert root.locator("select[data-role=method]").input_value() == "xgradcam"
     assert root.locator(f".cam-class.cam-selected[data-class='{new_target}']").count() == 1

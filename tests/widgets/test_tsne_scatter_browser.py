@@ -23,7 +23,8 @@ texts = [f"digit {{v}} (sample {{i}})" for i, v in enumerate(y)]
 w = TSNEScatter(X, labels=y, texts=texts, images=X.reshape(-1, 8, 8), random_state=0,
                 n_iter=100_000, title="Digits")
 def _dump_selection(change):
-    pathlib.Path("tsne_selection.json").write_text(json.dumps(change["new"]))
+    pathlib.Path("tsne_selection.tmp").write_text(json.dumps(change["new"]))
+    pathlib.Path("tsne_selection.tmp").replace("tsne_selection.json")
 w.observe(_dump_selection, "selection")
 w
 """
