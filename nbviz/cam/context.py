@@ -31,6 +31,8 @@ class MethodContext:
     gradient: Callable[[], torch.Tensor]  # d score / d layer output, (B, K, h, w), cached by the explainer
     guided_gradient: Callable[[], torch.Tensor]  # d score / d input with guided ReLUs, (B, C, H, W)
     run: Callable[[torch.Tensor], Any]  # calls the model on a batch and counts the forward pass
+    # As run, for output-only passes (no hooks needed): a checked BN-folded, channels-last copy.
+    run_masked: Callable[[torch.Tensor], Any]
     progress: Callable[[int, int], None] | None = None
     cancel: Any = None
 

@@ -11,6 +11,7 @@ from torch import nn
 
 from .context import MethodContext, check_cancel
 from .errors import CAMError, ExplainerClosedError, TargetError
+from .fast_forward import FastForward
 from .guided import guided_input_gradient
 from .hygiene import model_session
 from .inputs import validate_input
@@ -66,6 +67,7 @@ class Explainer:
         self._grads = _LRU(max(8, cache_size // 2))
         self._guided = _LRU(8)
         self._default: str | None = None
+        self._fast = FastForward(model)
         self._lock = threading.RLock()
         self._closed = False
 
@@ -88,6 +90,7 @@ class Explainer:
         self._maps.clear()
         self._grads.clear()
         self._guided.clear()
+        self._fast = FastForward(self.model)
 
     def _ensure_open(self) -> None:
         if self._closed:
@@ -127,7 +130,7 @@ class Explainer:
                         model=self.model, record=record, layer=layer_rec, target=tgt, options=opts,
                         gradient=lambda: self._gradient(record, layer_rec, tgt),
                         guided_gradient=lambda: self._guided_gradient(record, tgt, ctx),
-                        run=self._run, progress=progress, cancel=cancel)
+                        run=self._run, run_masked=self._run_masked, progress=progress, cancel=cancel)
                     raw = METHOD_FUNCTIONS[name](ctx)
                     size = (record.x.shape[-2], record.x.shape[-1])
                     cached = finalize(raw, size, bool(upsample) or name in GUIDED_METHODS)
@@ -168,6 +171,12 @@ class Explainer:
     def _run(self, batch: torch.Tensor) -> Any:
         self.forward_count += 1
         return run_model(self.model, batch)
+
+    def _run_masked(self, batch: torch.Tensor) -> Any:
+        """Output only (no hooks, no graph) for a batch of masked inputs, on the checked fast copy."""
+        self._fast.prepare(batch[:1], parameter_stamp(self.model))
+        self.forward_count += 1
+        return run_model(self._fast, batch)
 
     def _record_for(self, x: torch.Tensor) -> ForwardRecord:
         """The recorded forward pass of ``x``: reused when values and weights are unchanged."""

@@ -1,6 +1,7 @@
 """One forward pass that records every module's output, the raw material of all CAM methods."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,7 +59,7 @@ def parameter_stamp(model: nn.Module) -> tuple:
     return tuple((id(t), t._version) for t in (*model.parameters(), *model.buffers()))
 
 
-def run_model(model: nn.Module, x: torch.Tensor) -> Any:
+def run_model(model: Callable[[torch.Tensor], Any], x: torch.Tensor) -> Any:
     """Call the model, turning a failure on this input into an InputError that says what to check."""
     try:
         return model(x)

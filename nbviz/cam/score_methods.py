@@ -45,7 +45,7 @@ def _masked_scores(ctx: MethodContext, variants: int, transform: MaskTransform,
     with torch.inference_mode():
         for b, v in zero_work:
             masks = transform(torch.zeros(1, *size, dtype=x.dtype, device=x.device), v)
-            out = ctx.run(x[b:b + 1] * masks[:, None])
+            out = ctx.run_masked(x[b:b + 1] * masks[:, None])
             score = ctx.target.scores(out, torch.tensor([b])).to(torch.float64)
             scores[b, constant[b]] += score[0]
             done += 1
@@ -54,7 +54,7 @@ def _masked_scores(ctx: MethodContext, variants: int, transform: MaskTransform,
             if len(ks) == 0:
                 continue
             masks = transform(channel_masks(a[b, ks], size), v)
-            out = ctx.run(x[b:b + 1] * masks[:, None])
+            out = ctx.run_masked(x[b:b + 1] * masks[:, None])
             rows = torch.full((len(ks),), b, dtype=torch.long)
             scores[b, ks] += ctx.target.scores(out, rows).to(torch.float64)
             done += 1
