@@ -10,6 +10,7 @@ which is what openTSNE's learning rate N / alpha is calibrated for.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import torch
 
@@ -36,16 +37,19 @@ def attraction_table(y: torch.Tensor, owner: torch.Tensor, table: torch.Tensor, 
     return torch.stack([(pw * d).sum(dim=1) for d in diffs], dim=1)
 
 
-def attraction_table_eager(y: torch.Tensor, owner: torch.Tensor, table: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """attraction_table for eager torch: the same sums by blocks of rows that stay in cache,
-    written into reused work arrays (see scratch) instead of fresh (R, W) temporaries."""
+def _table_blocks(y: torch.Tensor, owner: torch.Tensor, table: torch.Tensor, name: str) -> Iterator[tuple]:
+    """Blocks of neighbour-table rows that stay in cache, in reused work arrays (see scratch).
+
+    Yields (start, stop, D, S) for rows [start, stop): D_c = y_{owner, c} - y_{table, c} formed
+    directly, shape (dim, rows, W), and S = sum_c D_c^2, shape (rows, W). Both are overwritten
+    by the next block.
+    """
     n_rows, width = table.shape
     dim = y.shape[1]
     block = min(n_rows, max(1, _EXACT_BLOCK_ELEMENTS // max(1, width)))
-    out = torch.empty((dim, n_rows), dtype=y.dtype, device=y.device)
     own = y[owner].T.contiguous().unsqueeze(2)
     coords = y.T.contiguous()
-    work = scratch("attraction", (dim + 1, block * width), y.dtype, y.device)
+    work = scratch(name, (dim + 1, block * width), y.dtype, y.device)
     for start in range(0, n_rows, block):
         stop = min(n_rows, start + block)
         rows = stop - start
@@ -53,10 +57,17 @@ def attraction_table_eager(y: torch.Tensor, owner: torch.Tensor, table: torch.Te
         torch.index_select(coords, 1, table[start:stop].reshape(-1), out=diffs)
         diffs = diffs.view(dim, rows, width)
         torch.sub(own[:, start:stop], diffs, out=diffs)
-        pw = work[dim, : rows * width].view(rows, width)
-        torch.mul(diffs[0], diffs[0], out=pw)
+        squared = work[dim, : rows * width].view(rows, width)
+        torch.mul(diffs[0], diffs[0], out=squared)
         for c in range(1, dim):
-            pw.addcmul_(diffs[c], diffs[c])
+            squared.addcmul_(diffs[c], diffs[c])
+        yield start, stop, diffs, squared
+
+
+def attraction_table_eager(y: torch.Tensor, owner: torch.Tensor, table: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """attraction_table for eager torch, by cache-sized blocks: pw = P / (1 + S), a_c = sum_m pw D_c."""
+    out = torch.empty((y.shape[1], table.shape[0]), dtype=y.dtype, device=y.device)
+    for start, stop, diffs, pw in _table_blocks(y, owner, table, "attraction"):
         pw.add_(1.0)
         torch.div(weights[start:stop], pw, out=pw)
         torch.sum(diffs.mul_(pw), dim=2, out=out[:, start:stop])
@@ -147,14 +158,15 @@ def repulsion(y: torch.Tensor, method: str) -> tuple[torch.Tensor, torch.Tensor]
 
 
 def log_kernel_expectation(y: torch.Tensor, P: SparseAffinities) -> float:
-    """sum_ij p_ij log w_ij = -sum_ij p_ij log(1 + |y_i - y_j|^2), accumulated in float64."""
-    n_rows, width = P.table.shape
+    """sum_ij p_ij log w_ij = -sum_ij p_ij log(1 + |y_i - y_j|^2).
+
+    Terms in y's precision (log1p is accurate to a few ulps), each block summed by torch's
+    cascade summation, and the block totals accumulated in float64.
+    """
     total = 0.0
-    block = max(1, _EXACT_BLOCK_ELEMENTS // max(1, width * y.shape[1]))
-    for start in range(0, n_rows, block):
-        own = y[P.row_owner[start:start + block]].unsqueeze(1)
-        diff = (own - y[P.table[start:start + block]]).to(torch.float64)
-        total -= float((P.weights[start:start + block].to(torch.float64) * torch.log1p(diff.square().sum(dim=2))).sum())
+    for start, stop, _, squared in _table_blocks(y, P.row_owner, P.table, "kl"):
+        terms = squared.log1p_().mul_(P.weights[start:stop].to(y.dtype))
+        total -= float(terms.sum(dtype=torch.float64) if y.device.type != "cpu" else terms.sum())
     return total
 
 

@@ -246,6 +246,13 @@ def test_kernel_shutdown_hook_ends_every_running_thread(tsne_digits_small, tsne_
 
 def test_wait_blocks_until_finished_and_keeps_frames_flowing_without_acks(tsne_digits_small, tsne_slow_client):
     widget = make_widget(tsne_digits_small, n_iter=150)
+    step = widget.optimizer.step
+
+    def slow_step(**kwargs):  # 150 steps take >= 0.75 s however fast the machine, so pacing shows
+        time.sleep(0.005)
+        return step(**kwargs)
+
+    widget.optimizer.step = slow_step
     client = tsne_slow_client(widget, ack=False)  # a kernel blocked in wait() reads no acks
     widget.start()
     assert widget.wait(timeout=60) is True

@@ -20,6 +20,9 @@ const MORPH_MS = 900;
 // camera rests for CAMERA_REST_MS (a full draw of 1M points takes about a second in SwiftShader).
 export const IMAGE_CACHE_MIN_POINTS = 150_000;
 const CAMERA_REST_MS = 200;
+// While streaming, the progress texts and bar change at most this often: a counter redrawn 60
+// times a second cannot be read, and each change costs a style, layout and paint pass.
+const PROGRESS_INTERVAL_MS = 100;
 
 /** Default point size (px) and opacity for N points: smaller and lighter as the plot gets denser. */
 export function autoStyle(n) {
@@ -391,6 +394,20 @@ export class ScatterView {
   }
 
   /** Iteration counter, progress bar and phase; touches the DOM only where the text changed. */
+  /** showProgress for the live stream, at most once per PROGRESS_INTERVAL_MS; the newest frame's
+   * progress is always shown in the end (a trailing update covers frames that were skipped). */
+  showLiveProgressSoon() {
+    if (this.progressTimer) return;
+    const wait = PROGRESS_INTERVAL_MS - (performance.now() - (this.progressShownAt || 0));
+    const show = () => {
+      this.progressTimer = 0;
+      this.progressShownAt = performance.now();
+      if (this.mode === "live" && !this.disposed) this.showProgress(this.liveIteration(), this.currentExaggeration);
+    };
+    if (wait <= 0) show();
+    else this.progressTimer = setTimeout(show, wait);
+  }
+
   showProgress(iteration, exaggeration) {
     const total = this.model.get("n_iter");
     const ex = exaggeration ?? this.model.get("exaggeration");
@@ -640,7 +657,7 @@ export class ScatterView {
       this.stats.framesDrawn += 1;
       this.model.send({ type: "ack", seq: frame.seq });
       if (this.mode === "live") {
-        this.showProgress(this.liveIteration(), frame.exaggeration);
+        this.showLiveProgressSoon();
         if (frame.kl !== null && frame.kl !== undefined) {
           const history = this.klHistory();
           this.klSpark.set(history, this.model.get("n_iter"));
@@ -843,6 +860,7 @@ export class ScatterView {
     this.disposed = true;
     for (const [name, callback] of this.listeners) this.model.off(name, callback);
     if (this.raf) cancelAnimationFrame(this.raf);
+    clearTimeout(this.progressTimer);
     this.stopReplayAnimation();
     clearTimeout(this.restTimer);
     this.resizeObserver.disconnect();
