@@ -50,7 +50,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--slow-layer", default="layer4", help="layer for scorecam/ablationcam rows")
-    parser.add_argument("--batch-size", type=int, default=32, help="scorecam/ablationcam batch (both libraries)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="scorecam/ablationcam batch for both libraries (default: each library's own)")
     parser.add_argument("--skip-slow", action="store_true", help="skip the scorecam/ablationcam rows")
     args = parser.parse_args()
     torch.set_num_threads(2)
@@ -108,11 +109,12 @@ def main() -> None:
 
     if not args.skip_slow:
         layer = modules[args.slow_layer]
+        theirs_batch = {"batch_size": args.batch_size} if args.batch_size else {}  # theirs: 32 by default
         ours = _ms(lambda: ex.explain(x, "scorecam", args.slow_layer, target, batch_size=args.batch_size))
-        theirs = theirs_call(ScoreCAM, model, layer, x, target, batch_size=args.batch_size)
+        theirs = theirs_call(ScoreCAM, model, layer, x, target, **theirs_batch)
         row(f"scorecam ({args.slow_layer})", ours, theirs, 0.8)
         ours = _ms(lambda: ex.explain(x, "ablationcam", args.slow_layer, target))
-        theirs = theirs_call(AblationCAM, model, layer, x, target, batch_size=args.batch_size)
+        theirs = theirs_call(AblationCAM, model, layer, x, target, **theirs_batch)
         row(f"ablationcam ({args.slow_layer})", ours, theirs, 0.8)
     ex.close()
 

@@ -31,11 +31,12 @@ METHOD_FUNCTIONS: dict[str, MethodFn] = {
 }
 
 #: Options each method accepts (keyword arguments of ``explain``/``compute``) and their defaults.
+#: ``batch_size=None`` lets the method choose for the device (see score_methods, ablation).
 METHOD_OPTIONS: dict[str, dict[str, Any]] = {
     "smoothgradcam++": {"n_samples": 8, "noise": 0.15, "seed": 0, "batch_size": 4},
-    "scorecam": {"batch_size": 32},
-    "sscam": {"n_samples": 8, "noise": 0.2, "seed": 0, "batch_size": 32},
-    "iscam": {"n_samples": 8, "batch_size": 32},
+    "scorecam": {"batch_size": None},
+    "sscam": {"n_samples": 8, "noise": 0.2, "seed": 0, "batch_size": None},
+    "iscam": {"n_samples": 8, "batch_size": None},
     "ablationcam": {"batch_size": None},
 }
 
@@ -53,7 +54,7 @@ def method_options(method: str, given: dict[str, Any]) -> dict[str, Any]:
     options = {**allowed, **given}
     for name, value in given.items():
         if name in _POSITIVE_INTS:
-            if value is None and name == "batch_size" and method == "ablationcam":
+            if value is None and allowed.get(name, 0) is None:
                 continue
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 raise MethodError(f"option {name} must be a positive integer, got {value!r}")

@@ -11,6 +11,11 @@ from .postprocess import minmax_per_image, upsample
 # A mask transform maps (chunk masks (n, H, W), variant index) -> masks actually applied.
 MaskTransform = Callable[[torch.Tensor, int], torch.Tensor]
 
+#: Masked images per forward pass when batch_size is None. On 2 CPU threads resnet50 ran 7% faster
+#: per image at 16 than at 32 (smaller working set); GPUs want large batches.
+CPU_BATCH = 16
+ACCELERATOR_BATCH = 64
+
 
 def channel_masks(a_one: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Score-CAM masks of one image: each channel (K, h, w) upsampled bilinearly (half-pixel centres)
@@ -30,7 +35,7 @@ def _masked_scores(ctx: MethodContext, variants: int, transform: MaskTransform,
     x = ctx.x
     batch, channels = a.shape[:2]
     size = (x.shape[-2], x.shape[-1])
-    chunk = int(ctx.options["batch_size"])
+    chunk = int(ctx.options["batch_size"] or (CPU_BATCH if x.device.type == "cpu" else ACCELERATOR_BATCH))
     flat = a.flatten(2)
     constant = flat.amax(dim=2) == flat.amin(dim=2)  # (B, K)
     scores = torch.zeros(batch, channels, dtype=torch.float64, device=a.device)

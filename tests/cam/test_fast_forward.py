@@ -97,3 +97,13 @@ def test_scorecam_equals_the_plain_model_computation_and_follows_weight_changes(
     with Explainer(net) as ex:
         torch.testing.assert_close(after, ex.explain(x, "scorecam", "3", target=1), atol=1e-5, rtol=0)
     assert not torch.allclose(before, after, atol=1e-3)
+
+
+def test_default_batch_size_gives_the_same_maps_as_any_explicit_one():
+    net = _net()
+    x = torch.rand(2, 3, 16, 16)
+    with Explainer(net) as ex:
+        chosen = ex.explain(x, "scorecam", "3", target=2)  # batch_size=None: CPU_BATCH on the CPU
+        for batch in (1, 5):
+            torch.testing.assert_close(ex.explain(x, "scorecam", "3", target=2, batch_size=batch), chosen,
+                                       atol=1e-5, rtol=0)
