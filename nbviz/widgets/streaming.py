@@ -126,6 +126,10 @@ class FrameStreamer:
         self._stop_requested = False
         self._steps_requested = 0
         self._commands: deque[Callable[[], None]] = deque()
+        # Under _wake: whether a worker is running its loop (False once it has decided to end),
+        # and a count of start() calls, so a worker about to end sees a start() that raced it.
+        self._running = False
+        self._generation = 0
         self._seq = 0
         self.steps_taken = 0
         self.frames_sent = 0
@@ -133,23 +137,32 @@ class FrameStreamer:
     # ---- lifecycle -------------------------------------------------------------------------
     @property
     def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        """Whether a worker is running (it takes commands); False once it has decided to end."""
+        with self._wake:
+            return self._running
 
     @property
     def paused(self) -> bool:
         return self._paused
 
     def start(self, paused: bool = False) -> None:
-        """Start the worker (no-op when it already runs; then only `paused` is applied)."""
+        """Start the worker (when one already runs, only `paused` is applied).
+
+        A worker that is about to end (finished or stopped) either sees this call and carries
+        on, or has already let go (`_running` False) and a new worker is started here.
+        """
         with self._wake:
             self._paused = paused
             self._stop_requested = False
+            self._generation += 1
             self._wake.notify_all()
-        if self.alive:
-            return
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+            if self._running:
+                return
+            self._running = True
+            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+            thread = self._thread
         _LIVE_STREAMERS.add(self)
-        self._thread.start()
+        thread.start()
 
     def pause(self) -> None:
         with self._wake:
@@ -240,20 +253,23 @@ class FrameStreamer:
             while True:
                 self._run_commands()
                 with self._wake:
-                    if self._stop_requested:
-                        break
+                    generation = self._generation
+                    stopping = self._stop_requested
                     single_step = self._paused and self._steps_requested > 0
-                    if self._paused and not single_step:
-                        if state != "paused":
-                            announce("paused")
-                            settle_needed = True
-                        else:
-                            settle_needed = False
+                    if self._paused and not single_step and not stopping:
+                        settle_needed = state != "paused"
                     else:
                         settle_needed = False
-                    if single_step:
+                    if single_step and not stopping:
                         self._steps_requested -= 1
+                if stopping:
+                    announce("stopped")
+                    self.callbacks.on_settle()
+                    if self._end_unless_restarted(generation):
+                        return
+                    continue
                 if settle_needed:
+                    announce("paused")
                     self.callbacks.on_settle()
                     continue
                 if self._paused and not single_step:
@@ -265,7 +281,9 @@ class FrameStreamer:
                 if self.finished():
                     announce("finished")
                     self.callbacks.on_settle()
-                    break
+                    if self._end_unless_restarted(generation):
+                        return
+                    continue
                 if not single_step:
                     announce("running")
                 frame = self._take_step()
@@ -274,11 +292,24 @@ class FrameStreamer:
                     self.callbacks.on_settle()
                 elif self.flow.can_send():
                     self._send(frame)
-            if state not in ("finished",):
-                announce("stopped")
-                self.callbacks.on_settle()
         except BaseException as exc:  # the error is reported in the widget; the worker ends cleanly
             self.callbacks.on_error(exc)
             announce("error")
+            with self._wake:
+                self._running = False
         finally:
-            _LIVE_STREAMERS.discard(self)
+            with self._wake:
+                if not self._running:
+                    _LIVE_STREAMERS.discard(self)
+
+    def _end_unless_restarted(self, generation: int) -> bool:
+        """Let go of the worker role (True) unless start() was called since `generation` (False).
+
+        Decided under the lock that start() holds, so a start() racing the end of a run is
+        never lost: it either lands before this check (the loop goes on) or after it (start()
+        then sees `_running` False and launches a new worker)."""
+        with self._wake:
+            if self._generation != generation and not self._stop_requested:
+                return False
+            self._running = False
+            return True
