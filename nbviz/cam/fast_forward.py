@@ -20,6 +20,9 @@ from torch.utils._pytree import tree_leaves
 
 #: Largest allowed |copy - model| on a checked output, relative to the output's largest magnitude.
 AGREEMENT_TOLERANCE = 1e-3
+#: The copy doubles the memory held by weights; models with more bytes of parameters and buffers
+#: than this run their masked batches on themselves.
+MAX_COPY_BYTES = 1 << 30
 
 
 def _fold_batchnorm(model: nn.Module) -> nn.Module:
@@ -76,6 +79,9 @@ class FastForward:
         if stamp == self._stamp:
             return
         self._stamp, self._copy = stamp, None
+        weight_bytes = sum(t.numel() * t.element_size() for t in (*self.model.parameters(), *self.model.buffers()))
+        if weight_bytes > MAX_COPY_BYTES:
+            return
         try:
             candidate = _fold_batchnorm(copy.deepcopy(self.model).eval())
             if probe.dim() == 4:

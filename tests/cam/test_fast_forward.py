@@ -24,6 +24,15 @@ def _net() -> nn.Module:
     return net.eval()
 
 
+def _assert_runs_on_the_model_itself(net: nn.Module) -> None:
+    x = torch.rand(2, 3, 12, 12)
+    fast = FastForward(net)
+    fast.prepare(x[:1], parameter_stamp(net))
+    assert not fast.active
+    with torch.no_grad():
+        assert torch.equal(fast(x), net(x))
+
+
 class Branchy(nn.Module):
     """Data-dependent control flow: torch.fx cannot trace it, so no BatchNorm folding."""
 
@@ -67,13 +76,7 @@ def test_a_disagreeing_copy_is_never_used(monkeypatch):
             return self.inner(x) + 1.0
 
     monkeypatch.setattr(fast_forward, "_fold_batchnorm", Shifted)
-    net = _net()
-    x = torch.rand(2, 3, 12, 12)
-    fast = FastForward(net)
-    fast.prepare(x[:1], parameter_stamp(net))
-    assert not fast.active
-    with torch.no_grad():
-        assert torch.equal(fast(x), net(x))
+    _assert_runs_on_the_model_itself(_net())
 
 
 def test_scorecam_equals_the_plain_model_computation_and_follows_weight_changes(monkeypatch):
@@ -107,3 +110,8 @@ def test_default_batch_size_gives_the_same_maps_as_any_explicit_one():
         for batch in (1, 5):
             torch.testing.assert_close(ex.explain(x, "scorecam", "3", target=2, batch_size=batch), chosen,
                                        atol=1e-5, rtol=0)
+
+
+def test_models_too_large_to_copy_run_on_themselves(monkeypatch):
+    monkeypatch.setattr(fast_forward, "MAX_COPY_BYTES", 100)  # smaller than _net()'s weights
+    _assert_runs_on_the_model_itself(_net())
