@@ -17,7 +17,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -26,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 from conftest import LabSession  # noqa: E402
-from harness import JupyterLabServer, launch_chromium, write_notebook  # noqa: E402
+from harness import launch_chromium, running_lab_server, write_notebook  # noqa: E402
 
 RESNET_CELL = '''
 import torch, torchvision
@@ -178,12 +177,8 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    base = Path(tempfile.mkdtemp(prefix="nbviz-bench-"))
-    root = base / "root"
-    root.mkdir()
-    server = JupyterLabServer(root=root)
-    server.start()
-    try:
+    with running_lab_server("nbviz-bench-") as server:
+        base = server.root.parent
         # Ask JupyterLab to save widget state into notebooks, so the saved size includes the explorer.
         request = urllib.request.Request(
             f"{server.url}/lab/api/settings/@jupyter-widgets/jupyterlab-manager:plugin?token={server.token}",
@@ -201,8 +196,6 @@ def main() -> None:
                 page.close()
             size = saved_notebook_size(server, context)
             context.close()
-    finally:
-        server.stop()
     in_process = engine_and_reference(args.repeats)
 
     print(f"CAMExplorer latency in JupyterLab, change -> painted frame, median (p90) of {args.repeats}, ms")

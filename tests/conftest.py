@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from harness import (
     artifact_path,
     launch_chromium,
     remove_profile,
+    running_lab_server,
     temporary_profile,
     write_notebook,
 )
@@ -41,16 +40,8 @@ def browser_context(playwright_instance):
 @pytest.fixture(scope="session")
 def jupyterlab_server():
     """A JupyterLab server on 127.0.0.1 (free port, token, temporary root), stopped at the end."""
-    base = Path(tempfile.mkdtemp(prefix="nbviz-lab-"))
-    root = base / "root"
-    root.mkdir()
-    server = JupyterLabServer(root=root)
-    server.start()
-    try:
+    with running_lab_server("nbviz-lab-") as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 class LabSession:

@@ -5,6 +5,7 @@ that says how to install it.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -16,6 +17,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,6 +149,22 @@ class JupyterLabServer:
 
     def notebook_url(self, name: str) -> str:
         return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
+
+
+@contextlib.contextmanager
+def running_lab_server(prefix: str = "nbviz-lab-") -> Iterator[JupyterLabServer]:
+    """A started JupyterLab server whose root is a fresh temporary folder (its parent is free for
+    scratch files such as a browser profile); afterwards stopped and the folder removed."""
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    root = base / "root"
+    root.mkdir()
+    server = JupyterLabServer(root=root)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def write_notebook(path: Path, cells: list[str]) -> Path:

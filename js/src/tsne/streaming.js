@@ -1,27 +1,26 @@
 // The receiving end of the kernel's frame stream: keep only the newest frame, draw it once,
 // and acknowledge it, so the kernel never has more than its in-flight limit outstanding.
 
-/** A float32 view of a binary buffer (DataView or ArrayBuffer), copied only when misaligned. */
-export function asFloat32(buffer) {
-  if (!buffer) return new Float32Array(0);
+/**
+ * A view of type `Type` on a binary buffer (DataView or ArrayBuffer), copied only when its byte
+ * offset is not a multiple of the element size (typed arrays require aligned offsets).
+ */
+function typedView(buffer, Type) {
+  if (!buffer) return new Type(0);
   const raw = buffer.buffer ? buffer.buffer : buffer;
   const offset = buffer.byteOffset || 0;
   const length = buffer.byteLength;
-  if (offset % 4 === 0) return new Float32Array(raw, offset, length / 4);
-  return new Float32Array(raw.slice(offset, offset + length));
+  if (offset % Type.BYTES_PER_ELEMENT === 0) return new Type(raw, offset, length / Type.BYTES_PER_ELEMENT);
+  return new Type(raw.slice(offset, offset + length));
 }
 
-/** As asFloat32, for uint16 (label codes, keyframes). */
-export function asUint16(buffer) {
-  if (!buffer) return new Uint16Array(0);
-  const raw = buffer.buffer ? buffer.buffer : buffer;
-  const offset = buffer.byteOffset || 0;
-  const length = buffer.byteLength;
-  if (offset % 2 === 0) return new Uint16Array(raw, offset, length / 2);
-  return new Uint16Array(raw.slice(offset, offset + length));
-}
+/** A float32 view of a binary buffer (positions, layouts). */
+export const asFloat32 = (buffer) => typedView(buffer, Float32Array);
 
-/** As asFloat32, for bytes. */
+/** A uint16 view of a binary buffer (label codes, keyframes). */
+export const asUint16 = (buffer) => typedView(buffer, Uint16Array);
+
+/** A byte view of a binary buffer (thumbnails); never copied. */
 export function asUint8(buffer) {
   if (!buffer) return new Uint8Array(0);
   const raw = buffer.buffer ? buffer.buffer : buffer;
