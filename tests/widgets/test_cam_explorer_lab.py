@@ -118,7 +118,15 @@ def test_cam_explorer_in_jupyterlab(lab, screenshot, tmp_path):
         timeout=60_000,
     )
     screenshot(root, "cam_04_scorecam_progress.png")
-    root.locator("[data-role=cancel]").click()
+    # Progress updates change the panel in place: the Cancel button a user aims at is the same
+    # node after the next update (a replaced button between mouse down and up loses the click).
+    cancel = root.locator("[data-role=cancel]")
+    cancel.evaluate("(button) => { button.dataset.marked = 'yes'; }")
+    status = root.locator("[data-role=status]")
+    before = status.evaluate("(el) => el.textContent")
+    page.wait_for_function("([el, text]) => el.textContent !== text", arg=[status.element_handle(), before], timeout=60_000)
+    assert cancel.get_attribute("data-marked") == "yes"
+    cancel.click()
     page.wait_for_function("(el) => el.dataset.status === 'cancelled'", arg=root.element_handle(), timeout=60_000)
     screenshot(root, "cam_05_scorecam_cancelled.png")
 
@@ -142,12 +150,16 @@ def test_cam_explorer_in_jupyterlab(lab, screenshot, tmp_path):
     # Compare: every fast method side by side.
     root.locator("[data-role=compare-toggle]").click()
     tiles = root.locator("[data-role=compare] .cam-tile")
+    # The slow tiles' "Compute" buttons survive the grid's redraws as the fast maps arrive.
+    compute_button = root.locator("[data-role=compare] [data-role=compute-tile]").first
+    compute_button.evaluate("(button) => { button.dataset.marked = 'yes'; }")
     page.wait_for_function(
         "(el) => [...el.querySelectorAll('.cam-tile')].filter((t) => t.dataset.state === 'ready').length === 9",
         arg=root.locator("[data-role=compare]").element_handle(), timeout=90_000,
     )
     assert tiles.count() == 14
     assert root.locator("[data-role=compare] [data-role=compute-tile]").count() == 5  # slow: on request
+    assert compute_button.get_attribute("data-marked") == "yes"
     screenshot(root, "cam_07_compare.png")
     root.locator("[data-role=compare] .cam-tile[data-method=gradcam]").click()
     _painted(root, f"0|{state['layer']}|{picked}|gradcam")

@@ -52,8 +52,14 @@ export class CompareView {
       tile.heat.draw();
       tile.status.classList.toggle("cam-bad", status.state === FAILED);
       tile.status.title = status.message ?? "";
-      if (method.slow && (status.state === MISSING || status.state === CANCELLED)) {
-        // Slow methods take many model passes: computed only when asked for.
+      const offer = method.slow && (status.state === MISSING || status.state === CANCELLED)
+        ? (status.state === CANCELLED ? "Cancelled: compute again" : "Compute (slow)")
+        : null;
+      // Slow methods take many model passes: computed only when asked for. The button is kept
+      // while its text stays the same, since every store update redraws the grid and a button
+      // replaced between mouse down and mouse up would swallow the click.
+      const button = tile.status.querySelector("button");
+      if (offer !== null && button?.textContent !== offer) {
         tile.status.replaceChildren(h("button", {
           class: "cam-tile-compute",
           "data-role": "compute-tile",
@@ -61,8 +67,8 @@ export class CompareView {
             event.stopPropagation();
             this.onCompute(method.name);
           },
-        }, status.state === CANCELLED ? "Cancelled: compute again" : "Compute (slow)"));
-      } else {
+        }, offer));
+      } else if (offer === null) {
         tile.status.textContent = tileText(status);
       }
     }

@@ -92,6 +92,7 @@ export function renderExplorer({ model, el, store, photos }) {
   let lastCompareRequest = null;
   let paintedKey = null;
   let spinnerTimer = null;
+  let computing = null; // the panel computingPanel() built last
   let thumbUrls = [];
   const paintWaiters = [];
   // Test and measurement hook: paint times (performance.now()) of each key drawn on the main canvas.
@@ -289,20 +290,19 @@ export function renderExplorer({ model, el, store, photos }) {
         overlay.hidden = true;
         return;
       case COMPUTING: {
-        const bar = h("div", { class: `cam-progress${status.progress ? "" : " cam-indeterminate"}`, "data-role": "progress" }, h("div"));
-        if (status.progress) {
-          bar.firstChild.style.width = `${(100 * status.progress.done) / Math.max(1, status.progress.total)}%`;
-        }
-        const label = status.progress ? `${describe(key)}: ${status.progress.done} / ${status.progress.total}` : `Computing ${describe(key)}…`;
-        const content = [
-          h("div", {}, label),
-          h("div", { class: "cam-row" }, bar, info.slow ? h("button", { "data-role": "cancel", onclick: () => store.cancel(key) }, "Cancel") : null),
-        ];
-        if (info.slow || status.progress) {
-          showOverlay(false, content);
+        const panel = computingPanel(key, info.slow);
+        const { progress } = status;
+        panel.bar.classList.toggle("cam-indeterminate", !progress);
+        panel.bar.firstChild.style.width = progress ? `${(100 * progress.done) / Math.max(1, progress.total)}%` : "";
+        panel.label.textContent = progress ? `${describe(key)}: ${progress.done} / ${progress.total}` : `Computing ${describe(key)}…`;
+        // Progress updates change the panel in place: a Cancel button replaced between mouse
+        // down and mouse up would swallow the user's click.
+        if (!overlay.hidden && overlay.firstChild === panel.nodes[0]) return;
+        if (info.slow || progress) {
+          showOverlay(false, panel.nodes);
         } else {
           overlay.hidden = true; // fast methods: only show a spinner if the answer is slow to come
-          spinnerTimer = setTimeout(() => showOverlay(false, content), SPINNER_DELAY_MS);
+          spinnerTimer = setTimeout(() => showOverlay(false, panel.nodes), SPINNER_DELAY_MS);
         }
         return;
       }
@@ -325,6 +325,16 @@ export function renderExplorer({ model, el, store, photos }) {
       default:
         overlay.hidden = true;
     }
+  }
+
+  /** The label, progress bar and (slow methods) Cancel button shown while `key` computes; one per key. */
+  function computingPanel(key, slow) {
+    if (computing?.key === key && computing.slow === slow) return computing;
+    const label = h("div");
+    const bar = h("div", { class: "cam-progress", "data-role": "progress" }, h("div"));
+    const cancel = slow ? h("button", { "data-role": "cancel", onclick: () => store.cancel(key) }, "Cancel") : null;
+    computing = { key, slow, label, bar, nodes: [label, h("div", { class: "cam-row" }, bar, cancel)] };
+    return computing;
   }
 
   function showOverlay(isError, content) {

@@ -393,7 +393,6 @@ export class ScatterView {
     return history;
   }
 
-  /** Iteration counter, progress bar and phase; touches the DOM only where the text changed. */
   /** showProgress for the live stream, at most once per PROGRESS_INTERVAL_MS; the newest frame's
    * progress is always shown in the end (a trailing update covers frames that were skipped). */
   showLiveProgressSoon() {
@@ -408,6 +407,7 @@ export class ScatterView {
     else this.progressTimer = setTimeout(show, wait);
   }
 
+  /** Iteration counter, progress bar and phase; touches the DOM only where the text changed. */
   showProgress(iteration, exaggeration) {
     const total = this.model.get("n_iter");
     const ex = exaggeration ?? this.model.get("exaggeration");
