@@ -18,8 +18,16 @@ from .affinities import SparseAffinities
 from .fft_repulsion import estimated_cost, fft_repulsion
 from .scratch import scratch
 
-# Pairs per block in the exact repulsion and the KL sum: 1 MB float32 arrays stay in cache.
-_EXACT_BLOCK_ELEMENTS = 1 << 18
+# Pairs per block in the exact repulsion and the KL sum. On the CPU, 1 MB float32 arrays stay in
+# cache. On an accelerator each block costs a handful of kernel launches, so blocks are as large
+# as memory comfortably allows (16M pairs: about 200 MB of work arrays in 2-D).
+CPU_BLOCK_ELEMENTS = 1 << 18
+ACCELERATOR_BLOCK_ELEMENTS = 1 << 24
+
+
+def block_elements(device: torch.device) -> int:
+    """Pairs per block for the blocked loops on `device` (see CPU_BLOCK_ELEMENTS)."""
+    return CPU_BLOCK_ELEMENTS if device.type == "cpu" else ACCELERATOR_BLOCK_ELEMENTS
 
 
 def attraction_table(y: torch.Tensor, owner: torch.Tensor, table: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -46,7 +54,7 @@ def _table_blocks(y: torch.Tensor, owner: torch.Tensor, table: torch.Tensor, nam
     """
     n_rows, width = table.shape
     dim = y.shape[1]
-    block = min(n_rows, max(1, _EXACT_BLOCK_ELEMENTS // max(1, width)))
+    block = min(n_rows, max(1, block_elements(y.device) // max(1, width)))
     own = y[owner].T.contiguous().unsqueeze(2)
     coords = y.T.contiguous()
     work = scratch(name, (dim + 1, block * width), y.dtype, y.device)
@@ -91,20 +99,21 @@ def exact_repulsion(y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     (never through ||a||^2 + ||b||^2 - 2ab), w = 1 / (1 + sum_c D_c^2), and each block adds
     sum_j w^2 D_c to its rows and, for the columns right of the diagonal square, -sum_i w^2 D_c
     to those columns (the pair's force on j is the opposite of its force on i). Row sums of w
-    are kept the same way and added up in float64 for Z. Blocks of about
-    _EXACT_BLOCK_ELEMENTS pairs stay in cache and reuse the same work arrays.
+    are kept the same way and added up in float64 for Z. Blocks of about block_elements(device)
+    pairs (cache-sized on the CPU, few launches on a GPU) reuse the same work arrays.
     Returns (r (N, dim), Z 0-d float64).
     """
     n, dim = y.shape
     repulsion = torch.zeros((dim, n), dtype=y.dtype, device=y.device)
     row_sums = torch.zeros((1, n), dtype=y.dtype, device=y.device)
     coords = y.T.contiguous()
-    first_rows = min(n, max(1, _EXACT_BLOCK_ELEMENTS // max(1, n)))
-    work = scratch("repulsion", (dim + 1, _EXACT_BLOCK_ELEMENTS + n), y.dtype, y.device)
+    pairs = block_elements(y.device)
+    first_rows = min(n, max(1, pairs // max(1, n)))
+    work = scratch("repulsion", (dim + 1, min(pairs + n, n * n)), y.dtype, y.device)
     start = 0
     while start < n:
         width = n - start
-        rows = min(width, max(first_rows, _EXACT_BLOCK_ELEMENTS // width))
+        rows = min(width, max(first_rows, pairs // width))
         stop = start + rows
         block = work[:, : rows * width].view(dim + 1, rows, width)
         diffs, w = block[:dim], block[dim]

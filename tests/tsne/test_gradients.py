@@ -8,6 +8,9 @@ import torch
 
 from nbviz.tsne import TSNE
 from nbviz.tsne.fft_repulsion import fft_friendly, fft_repulsion, lagrange_weights
+import pytest
+
+from nbviz.tsne import gradients
 from nbviz.tsne.gradients import attraction, attraction_table, exact_repulsion, gradient, kl_divergence
 from tsne_testdata import gaussian_blobs
 
@@ -36,6 +39,20 @@ def test_exact_gradient_equals_autograd_of_kl():
     reference = y.grad / 4  # the engine works in openTSNE's units, dKL/dy / 4
     assert torch.linalg.norm(ours - reference) / torch.linalg.norm(reference) < 1e-5
     assert math.isclose(kl_divergence(y.detach(), P64, float(z)), float(_dense_kl(y.detach(), dense)), rel_tol=1e-7)
+
+
+@pytest.mark.parametrize("pairs", [1, 50, 997, 1 << 18])
+@pytest.mark.parametrize("dim", [2, 3])
+def test_exact_repulsion_is_the_dense_sum_for_any_block_size(monkeypatch, pairs, dim):
+    """Blocks of one row up to the whole triangle (as on a GPU) give r_i = sum_j w_ij^2 (y_i - y_j)
+    and Z = sum_{i != j} w_ij of the dense float64 formula."""
+    monkeypatch.setattr(gradients, "CPU_BLOCK_ELEMENTS", pairs)
+    y = torch.randn(301, dim, dtype=torch.float64, generator=torch.Generator().manual_seed(dim)) * 4
+    diff = y.unsqueeze(1) - y.unsqueeze(0)
+    w = (1.0 / (1.0 + diff.square().sum(-1))) * (1 - torch.eye(301, dtype=torch.float64))
+    repulsion, z = exact_repulsion(y)
+    torch.testing.assert_close(repulsion, ((w * w).unsqueeze(-1) * diff).sum(1), rtol=1e-12, atol=1e-14)
+    assert math.isclose(float(z), float(w.sum()), rel_tol=1e-12)
 
 
 def test_exaggerated_gradient_scales_only_the_attraction():
