@@ -71,6 +71,53 @@ def test_gradcampp_and_smooth_variant_follow_eq19(linear_net, image4):
     assert (expected - _explain(linear_net, image4, "gradcam")).abs().max() > 0.01
 
 
+class _SquaredHeadNet(nn.Module):
+    """A_k = c_k x + d_k (layer 'features'), y_c = sum_k W_ck mean_ij(A_kij^2): the gradient
+    dy_c/dA_kij = 2 W_ck A_kij / (h w) depends on the input, so noise changes its moments."""
+
+    def __init__(self, c, d, w):
+        super().__init__()
+        self.features = nn.Conv2d(1, len(c), 1)
+        self.fc = nn.Linear(len(c), 1, bias=False)
+        with torch.no_grad():
+            self.features.weight.copy_(torch.tensor(c).view(-1, 1, 1, 1))
+            self.features.bias.copy_(torch.tensor(d))
+            self.fc.weight.copy_(torch.tensor([w]))
+
+    def forward(self, x):
+        return self.fc(self.features(x).square().mean(dim=(2, 3)))
+
+
+def _gradcampp_from_moments(acts, d1, d2, d3):
+    """Eq. 19 with the three gradient moments given per position (no eps; alpha = 0 where d2 = 0)."""
+    alpha = torch.where(d2 != 0, d2 / (2 * d2 + acts.sum(dim=(1, 2), keepdim=True) * d3), 0.0)
+    weights = (d1.clamp_min(0) * alpha).sum(dim=(1, 2))
+    return (weights[:, None, None] * acts).sum(0)
+
+
+def test_smooth_gradcampp_moments_converge_to_their_expectations(image4):
+    """With e ~ N(0, sigma^2) per pixel, A' = A + c e and g' = s A' (s_k = 2 W_k / hw), so
+    E g' = s A, E g'^2 = s^2 (A^2 + c^2 sigma^2), E g'^3 = s^3 (A^3 + 3 A c^2 sigma^2)."""
+    c, d, w, noise = [0.2, 3.0], [0.5, 0.4], [2.0, 1.0], 0.5
+    net = _SquaredHeadNet(c, d, w)
+    x = image4.double()[0, 0]
+    c, d = torch.tensor(c).double().view(-1, 1, 1), torch.tensor(d).double().view(-1, 1, 1)
+    acts, s = c * x + d, 2 * torch.tensor(w).double().view(-1, 1, 1) / x.numel()
+    variance = (noise * float(x.max() - x.min())) ** 2
+    plain = _expect(_gradcampp_from_moments(acts, s * acts, (s * acts) ** 2, (s * acts) ** 3))
+    expected = _expect(_gradcampp_from_moments(
+        acts, s * acts, s**2 * (acts**2 + c**2 * variance), s**3 * (acts**3 + 3 * acts * c**2 * variance)))
+
+    def explain(method, **options):
+        return compute(net, image4, method=method, layer="features", target=0, upsample=False, **options)[0]
+
+    torch.testing.assert_close(explain("gradcam++"), plain, atol=1e-5, rtol=0)
+    torch.testing.assert_close(explain("smoothgradcam++", noise=0.0, n_samples=2), plain, atol=1e-5, rtol=0)
+    assert (expected - plain).abs().max() > 0.05, "the noise must matter for this model"
+    smooth = explain("smoothgradcam++", noise=noise, n_samples=100_000, batch_size=100_000)
+    torch.testing.assert_close(smooth, expected, atol=3e-3, rtol=0)  # Monte Carlo error: 5e-4 over seeds 0-4
+
+
 def _score_masks(acts):
     lo = acts.flatten(1).min(1).values[:, None, None]
     hi = acts.flatten(1).max(1).values[:, None, None]
