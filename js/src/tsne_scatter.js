@@ -7,7 +7,10 @@ export default {
   render({ model, el }) {
     const view = new ScatterView(model, el);
     view.root.nbviz = {
-      stats: () => ({ ...view.stats, dropped: view.inbox.dropped, mode: view.mode, morph: view.morph.value }),
+      stats: () => ({
+        ...view.stats, dropped: view.inbox.dropped, mode: view.mode, morph: view.morph.value,
+        klPoints: (model.get("kl_history") || []).length,
+      }),
       screenPosition: (i) => view.screenPosition(i),
       layoutIsStatic: () => view.layoutIsStatic(),
       finish: () => view.renderer && view.renderer.finish(),

@@ -102,9 +102,16 @@ def test_tsne_scatter_streams_pauses_hovers_and_lassos_in_jupyterlab(lab, screen
     # 1. It animates: the drawn points change between two samples, and frames keep arriving.
     first = plot_pixels(page)
     drawn_before = stats(page)["framesDrawn"]
+    # The chrome re-syncs on every KL update; the Pause button's icon must stay the same node, or a
+    # click pressed on the old icon and released on the new one would be lost.
+    pause_icon = widget.get_by_role("button", name="Pause").locator("svg")
+    pause_icon.evaluate("(svg) => { svg.dataset.marked = 'yes'; }")
+    kl_points = page.evaluate("() => document.querySelector('.nbviz-tsne').nbviz.stats().klPoints")
     time.sleep(1.5)
     second = plot_pixels(page)
     assert stats(page)["framesDrawn"] > drawn_before
+    assert page.evaluate("() => document.querySelector('.nbviz-tsne').nbviz.stats().klPoints") > kl_points
+    assert pause_icon.get_attribute("data-marked") == "yes"
     changed = np.abs(first - second).sum(axis=-1) > 30
     assert changed.mean() > 0.002, f"only {changed.mean():.4%} of the plot changed while streaming"
     screenshot(widget, "tsne_scatter_running.png")

@@ -14,15 +14,18 @@ export function element(tag, className, text) {
 export function button({ iconName, label, title, className, onClick }) {
   const node = element("button", className);
   node.type = "button";
-  if (iconName) node.appendChild(icon(iconName));
+  if (iconName) setIcon(node, iconName);
   if (label) node.appendChild(document.createTextNode(label));
   if (title) { node.title = title; node.setAttribute("aria-label", title); }
   node.addEventListener("click", onClick);
   return node;
 }
 
-/** Swap a button's icon (play <-> pause). */
+/** Swap a button's icon (play <-> pause). An unchanged icon keeps its node: the chrome is
+ * re-synced on every trait change, and a node swapped between mouse down and up loses the click. */
 export function setIcon(node, iconName) {
+  if (node.dataset.icon === iconName) return;
+  node.dataset.icon = iconName;
   const old = node.querySelector("svg");
   const fresh = icon(iconName);
   if (old) node.replaceChild(fresh, old); else node.prepend(fresh);
