@@ -182,6 +182,9 @@ class CAMExplorer(NbvizWidget):
         shows (the view upsamples it bilinearly); `upsample=True` returns it at the model input's
         resolution instead (the engine's upsampling). Feature-resolution maps are cached, shared
         with the view: asking again, from here or from the browser, does not recompute.
+        The model runs one computation at a time: while the view computes a slow method, this
+        waits for it (its Cancel button frees the model), and a map the view was computing for
+        the same choices is returned without a second computation.
         """
         choice = self._choice(layer, target, method, image_index)
         if upsample:
@@ -372,6 +375,9 @@ class CAMExplorer(NbvizWidget):
                 self._maps.move_to_end(choice.key)
                 return cached
         with self._engine_lock:
+            cached = self._cached(choice.key)  # computed by another thread while this one waited
+            if cached is not None:
+                return cached
             values = np.ascontiguousarray(self._explain(choice, progress=progress, cancel=cancel), dtype=np.float32)
         values.setflags(write=False)
         with self._maps_lock:

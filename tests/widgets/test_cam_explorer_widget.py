@@ -179,6 +179,22 @@ def test_slow_method_reports_progress_and_cancel_stops_it(cam_make_explorer, cam
     assert key_of(slow) not in browser.maps()
 
 
+def test_compute_waits_for_the_views_running_job_and_reuses_its_map(cam_make_explorer, cam_front_end):
+    explorer = cam_make_explorer(model=CamTinyNet(slow_batch_s=0.2))
+    engine = explorer._engine
+    methods = []
+    original = engine.explain
+    engine.explain = lambda *a, **k: methods.append(k.get("method")) or original(*a, **k)
+    browser = cam_front_end(explorer)
+    slow = choice(explorer, method="scorecam")
+    browser.request("main", slow)
+    assert cam_wait_until(lambda: browser.of_type("progress"))
+    values = explorer.compute(method="scorecam")  # blocks until the worker's map is in the cache
+    assert methods.count("scorecam") == 1
+    assert cam_wait_until(lambda: key_of(slow) in browser.maps())
+    np.testing.assert_array_equal(values, browser.maps()[key_of(slow)])
+
+
 def test_moving_on_cancels_the_slow_map_and_the_new_one_arrives(cam_make_explorer, cam_front_end):
     explorer = cam_make_explorer(model=CamTinyNet(slow_batch_s=0.2))
     browser = cam_front_end(explorer)
