@@ -173,12 +173,12 @@ def main() -> None:
         # This machine's speed drifts by tens of percent over minutes: alternate the two kinds of
         # run and keep the best of each, so drift does not land on one side.
         runs = [(stream, measure(dict(base, stream=stream), cache)) for stream in (False, True, True, False)]
-        failed = [r for _, r in runs if "error" in r]
-        plain = failed[0] if failed else min((r for s, r in runs if not s), key=lambda r: r["seconds"])
-        streamed = failed[0] if failed else min((r for s, r in runs if s), key=lambda r: r["seconds"])
-        if "error" in plain or "error" in streamed:
-            print(f"streaming overhead: failed ({plain.get('error') or streamed.get('error')})")
+        failed = next((r for _, r in runs if "error" in r), None)
+        if failed is not None:
+            print(f"streaming overhead: failed ({failed['error']})")
         else:
+            plain = min((r for stream, r in runs if not stream), key=lambda r: r["seconds"])
+            streamed = min((r for stream, r in runs if stream), key=lambda r: r["seconds"])
             print(f"streaming overhead at N={args.stream_size} (warm, best of 2 alternating runs; every frame copied to numpy): "
                   f"fit {plain['seconds']:.2f} s, streamed {streamed['seconds']:.2f} s, "
                   f"overhead {100 * (streamed['seconds'] / plain['seconds'] - 1):+.1f}%")
