@@ -43,7 +43,7 @@ def draw_cam(widget: Any, figsize: tuple[float, float] | None = None):
     from matplotlib.figure import Figure
     from PIL import Image
 
-    from nbviz.widgets.cam_explorer import METHOD_LABELS
+    from nbviz.cam import METHOD_LABELS
 
     index = widget.image_index
     photo = np.asarray(Image.open(io.BytesIO(widget._images[index])).convert("RGB"))
