@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -103,7 +104,7 @@ def _make_spec(name: str, function: Any, label: Any, family: Any, aliases: Any, 
         raise MethodError(f"aliases of method {name!r} must be non-empty strings, got {aliases!r}")
     _check_flags(name, flags)
     return MethodSpec(name=name, label=label, family=family, function=function, aliases=aliases,
-                      options=declare_options(name, options), **flags)
+                      options=MappingProxyType(declare_options(name, options)), **flags)
 
 
 def _add(spec: MethodSpec) -> None:
