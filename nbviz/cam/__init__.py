@@ -21,12 +21,20 @@ from .explainer import Explainer, compute
 from .layers import candidate_layers
 from .names import GRADIENT_METHODS, GUIDED_METHODS, METHOD_LABELS, METHOD_OPTIONS, METHODS, SLOW_METHODS
 from .options import Option
-from .registry import FAMILIES, MethodSpec, method_spec, register_method, resolve_method, unregister_method
+from .registry import (
+    FAMILIES,
+    MethodSpec,
+    add_spec,
+    method_spec,
+    register_method,
+    resolve_method,
+    unregister_method,
+)
 
 __all__ = [
     "CAMError", "Cancelled", "ExplainerClosedError", "InputError", "LayerError", "MethodError",
     "TargetError", "Explainer", "compute", "candidate_layers", "metrics", "METHODS",
     "GRADIENT_METHODS", "SLOW_METHODS", "GUIDED_METHODS", "METHOD_OPTIONS", "METHOD_LABELS", "resolve_method",
-    "register_method", "unregister_method", "method_spec", "MethodSpec", "Option", "FAMILIES",
+    "register_method", "unregister_method", "add_spec", "method_spec", "MethodSpec", "Option", "FAMILIES",
     "MethodContext", "weighted_sum",
 ]

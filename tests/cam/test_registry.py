@@ -120,7 +120,7 @@ def test_unregistering_a_built_in_and_adding_it_back_restores_it(linear_net, ima
         with pytest.raises(MethodError, match="unknown CAM method 'hirescam'"):
             cam.compute(linear_net, image4, method="hirescam")
     finally:
-        cam.registry.add_spec(spec)
+        cam.add_spec(spec)
     assert tuple(cam.METHODS) == before
     assert torch.equal(cam.compute(linear_net, image4, method="hirescam", layer="features", target=1), expected)
 
