@@ -7,7 +7,10 @@ import numpy as np
 import torch
 
 from .config import TSNEConfig
+from .errors import TSNEError
+from .inputs import as_matrix
 from .optimizer import TSNEOptimizer
+from .transform import TransformSettings, place_points
 
 
 class TSNE:
@@ -68,9 +71,29 @@ class TSNE:
         self.perplexity_ = run.perplexity
         self.neighbors_ = run.neighbors.cpu().numpy().copy()
         self.n_features_in_ = run.n_features
+        self._reference = (run.data, run.embedding.detach().clone())
         run.close()
         return self
 
-    def fit_transform(self, X: Any) -> np.ndarray:
-        """Run t-SNE on X (N x D) and return the (N, n_components) embedding as numpy."""
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        """Run t-SNE on X (N x D) and return the (N, n_components) embedding as numpy (y is ignored)."""
         return self.fit(X).embedding_
+
+    def transform(self, X: Any, **settings: Any) -> np.ndarray:
+        """Place new points X (M x D) into the fitted embedding, which stays fixed (openTSNE's transform).
+
+        Each new point starts at the median position of its 25 nearest fitted points and is
+        optimised alone against the fitted layout for 250 iterations (see
+        `nbviz.tsne.transform`); `settings` override `TransformSettings` (perplexity=5,
+        init_neighbors=25, n_iter=250, learning_rate=0.1, exaggeration=1.5, momentum=0.8,
+        max_grad_norm=0.25). Returns the (M, n_components) layout as numpy.
+        """
+        reference = getattr(self, "_reference", None)
+        if reference is None:
+            raise TSNEError("this TSNE is not fitted yet: call fit(X) before transform(X_new)")
+        try:
+            options = TransformSettings(**settings)
+        except TypeError as error:
+            raise TSNEError(f"unknown transform setting: {error}; valid ones: {', '.join(TransformSettings.__annotations__)}") from error
+        data, layout = reference
+        return place_points(data, layout, as_matrix(X).to(data.device), options).cpu().numpy()

@@ -72,7 +72,7 @@ def nearest_neighbors(X: torch.Tensor, k: int, method: str = "auto", seed: int =
         indices, found_by, recall = exact_search(Xc, k), "exact", 1.0
     else:
         (indices, recall), found_by = found, "hnsw"
-    sq_distances = _direct_squared_distances(Xc, indices)
+    sq_distances = pair_sq_distances(Xc, Xc, indices)
     sq_distances, order = torch.sort(sq_distances, dim=1, stable=True)
     return Neighbors(torch.gather(indices, 1, order), sq_distances, found_by, recall)
 
@@ -85,21 +85,30 @@ def _ranking_distances(queries: torch.Tensor, base: torch.Tensor, base_sq_norms:
 def exact_search(X: torch.Tensor, k: int, queries: torch.Tensor | None = None) -> torch.Tensor:
     """Exact k-NN of the rows `queries` (default: all) among all rows of X, the query itself excluded.
 
-    Blocks of query rows are ranked against all N rows by ||x_j||^2 - 2 x_q.x_j (one matmul per
-    block), the query's own column is set to +inf (so duplicates still list each other), and
-    topk keeps the k smallest. Returns (len(queries), k) int64 indices, unsorted.
+    Returns (len(queries), k) int64 indices, unsorted (see search_against).
+    """
+    if queries is None:
+        queries = torch.arange(X.shape[0], device=X.device)
+    return search_against(X.index_select(0, queries), X, k, exclude=queries)
+
+
+def search_against(Q: torch.Tensor, X: torch.Tensor, k: int, exclude: torch.Tensor | None = None) -> torch.Tensor:
+    """Exact k-NN of each row of Q among the rows of X (unsorted (len(Q), k) int64 indices).
+
+    Blocks of query rows are ranked against all rows of X by ||x_j||^2 - 2 q.x_j (one matmul per
+    block) and topk keeps the k smallest. `exclude[q]` names a row of X that query q may not
+    return (its own row when Q is a subset of X: duplicates then still list each other).
     """
     n = X.shape[0]
-    if queries is None:
-        queries = torch.arange(n, device=X.device)
     sq_norms = (X * X).sum(dim=1)
     block = max(1, min(n, _BLOCK_ELEMENTS // n))
-    result = torch.empty((queries.numel(), k), dtype=torch.int64, device=X.device)
-    for start in range(0, queries.numel(), block):
-        rows = queries[start:start + block]
-        scores = _ranking_distances(X.index_select(0, rows), X, sq_norms)
-        scores[torch.arange(rows.numel(), device=X.device), rows] = float("inf")
-        result[start:start + rows.numel()] = torch.topk(scores, k, dim=1, largest=False, sorted=False).indices
+    result = torch.empty((Q.shape[0], k), dtype=torch.int64, device=X.device)
+    for start in range(0, Q.shape[0], block):
+        stop = min(Q.shape[0], start + block)
+        scores = _ranking_distances(Q[start:stop], X, sq_norms)
+        if exclude is not None:
+            scores[torch.arange(stop - start, device=X.device), exclude[start:stop]] = float("inf")
+        result[start:stop] = torch.topk(scores, k, dim=1, largest=False, sorted=False).indices
     return result
 
 
@@ -122,7 +131,7 @@ def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tens
     started = time.perf_counter()
     exact_sample = exact_search(X, k, sample)
     exact_seconds = (time.perf_counter() - started) * n / sample.numel()
-    kth = _direct_squared_distances(X, exact_sample, sample).max(dim=1).values
+    kth = pair_sq_distances(X.index_select(0, sample), X, exact_sample).max(dim=1).values
     index = faiss.IndexHNSWFlat(dim, HNSW_DEGREE)
     index.hnsw.efConstruction = HNSW_BUILD_BREADTH
     # Build on a first slice, and give up before the rest if the whole build alone (its cost
@@ -177,26 +186,23 @@ def _search_without_self(index, data: np.ndarray, rows: np.ndarray, k: int) -> n
 
 def _sample_recall(X: torch.Tensor, queries: torch.Tensor, found: torch.Tensor, kth: torch.Tensor) -> torch.Tensor:
     """Per query: share of found neighbours within the exact k-th neighbour's squared distance."""
-    sq = _direct_squared_distances(X, found, queries)
+    sq = pair_sq_distances(X.index_select(0, queries), X, found)
     tolerance = 1e-6 * kth.clamp_min(1e-30)  # float32 data: equal distances may differ by rounding
     return (sq <= (kth + tolerance).unsqueeze(1)).to(torch.float64).mean(dim=1)
 
 
-def _direct_squared_distances(X: torch.Tensor, indices: torch.Tensor, queries: torch.Tensor | None = None) -> torch.Tensor:
-    """d_qj^2 = sum_d (x_qd - x_jd)^2 for every listed pair (q, indices[q, m]), returned as float64.
+def pair_sq_distances(Q: torch.Tensor, X: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+    """d_qm^2 = sum_d (Q_qd - X_{indices[q, m], d})^2 for every listed pair, returned as float64.
 
-    `queries` names the query row of each row of `indices` (default: row i is point i).
     Differences are taken in the input precision (exact to rounding, no cancellation), the sum
     accumulated by blocks of rows small enough to stay in cache.
     """
     rows_total, k = indices.shape
-    if queries is None:
-        queries = torch.arange(rows_total, device=X.device)
     out = torch.empty((rows_total, k), dtype=torch.float64, device=X.device)
     block = max(1, (1 << 18) // max(1, k * X.shape[1]))
     for start in range(0, rows_total, block):
         stop = min(rows_total, start + block)
         others = X.index_select(0, indices[start:stop].reshape(-1)).reshape(stop - start, k, -1)
-        diff = X.index_select(0, queries[start:stop]).unsqueeze(1) - others
+        diff = Q[start:stop].unsqueeze(1) - others
         out[start:stop] = diff.square().sum(dim=2, dtype=torch.float64)
     return out

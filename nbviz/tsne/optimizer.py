@@ -21,6 +21,7 @@ import torch
 
 from .affinities import SparseAffinities, calibrate_conditional, joint_probabilities
 from .config import TSNEConfig, check_positive
+from .descent import momentum_step
 from .errors import TSNEError
 from .gradients import exact_repulsion, gradient, kl_divergence, repulsion
 from .init import pca_initialisation, random_initialisation
@@ -31,7 +32,6 @@ from .scratch import Workspace
 
 PHASE_EARLY = "early_exaggeration"
 PHASE_MAIN = "main"
-MIN_GAIN = 0.01
 MAX_STEP_NORM = 5.0
 EARLY_MOMENTUM = 0.5
 FINAL_MOMENTUM = 0.8
@@ -202,13 +202,8 @@ class TSNEOptimizer:
             return Frame(self._iteration, self._y, kl, alpha, self._phase(iteration))
 
     def _apply(self, grad: torch.Tensor, lr: float, momentum: float) -> None:
-        """gains, momentum update, per-row step clipping to MAX_STEP_NORM, re-centring (in place)."""
-        flipped = torch.sign(self._update) != torch.sign(grad)
-        torch.where(flipped, self._gains + 0.2, self._gains * 0.8 + MIN_GAIN, out=self._gains)
-        self._update.mul_(momentum).sub_(lr * self._gains * grad)
-        norms = self._update.norm(dim=1, keepdim=True)
-        self._update.mul_(MAX_STEP_NORM / norms.clamp_min(MAX_STEP_NORM))
-        self._y.add_(self._update)
+        """One momentum_step with steps clipped to MAX_STEP_NORM, then re-centring (in place)."""
+        momentum_step(self._y, self._update, self._gains, grad, lr, momentum, MAX_STEP_NORM)
         self._y.sub_(self._y.mean(dim=0))
 
     def run(self, n_steps: int, callback: Callable[[Frame], Any] | None = None, compute_kl: bool = False) -> Frame | None:
@@ -294,6 +289,11 @@ class TSNEOptimizer:
     def n_points(self) -> int:
         """Number of points N."""
         return self._y.shape[0]
+
+    @property
+    def data(self) -> torch.Tensor:
+        """The input matrix (N, D) on the run's device."""
+        return self._data
 
     @property
     def n_features(self) -> int:

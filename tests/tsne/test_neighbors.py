@@ -22,8 +22,8 @@ def true_recall(X: torch.Tensor, found: torch.Tensor, k: int) -> float:
     """Share of found neighbours no farther than each point's exact k-th neighbour (ties count)."""
     Xc = X - X.mean(dim=0)
     exact = knn.exact_search(Xc, k)
-    kth = knn._direct_squared_distances(Xc, exact).max(dim=1).values
-    got = knn._direct_squared_distances(Xc, found)
+    kth = knn.pair_sq_distances(Xc, Xc, exact).max(dim=1).values
+    got = knn.pair_sq_distances(Xc, Xc, found)
     return float((got <= (kth * (1 + 1e-6)).unsqueeze(1)).double().mean())
 
 
