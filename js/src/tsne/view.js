@@ -2,7 +2,7 @@
 // screen) and wires the model to it. Each synced trait updates only the parts it affects (see
 // TRAIT_EFFECTS); the chrome is built once (chrome.js) and updated in place. Streamed frames only
 // overwrite the position buffer and redraw; the hover index is built once the layout rests.
-import { allParts, bindTraits, runParts } from "../lib/trait_wiring.js";
+import { ViewParts } from "../lib/trait_wiring.js";
 import { buildChrome } from "./chrome.js";
 import {
   autoStyle, badgeState, klTextAt, learningRateDisplay, mergedKlHistory, progressTexts, timelineState, transportState,
@@ -68,9 +68,9 @@ export class ScatterView {
     this.raf = 0;
     this.pca = new Float32Array(0);
     this.build(el);
-    this.updaters = this.partUpdaters();
-    runParts(allParts(this.updaters), this.updaters);
-    this.unbindTraits = bindTraits(model, TRAIT_EFFECTS, this.updaters);
+    this.parts = new ViewParts(this.partUpdaters());
+    this.parts.updateAll();
+    this.parts.bindTraits(model, TRAIT_EFFECTS);
     this.onMessage = (message, buffers) => receiveFrame(this, message, buffers);
     model.on("msg:custom", this.onMessage);
     if (!this.offline) model.send({ type: "hello" });
@@ -279,7 +279,7 @@ export class ScatterView {
   setMode(mode) {
     if (this.mode === mode) return;
     this.mode = mode;
-    runParts(MODE_PARTS, this.updaters);
+    this.parts.updateNow(MODE_PARTS);
   }
 
   goLive() {
@@ -295,7 +295,7 @@ export class ScatterView {
     if (this.track.count < 1) return;
     this.replayPosition = clampPosition(position, this.track.count);
     this.showLayout(this.track.layoutAt(this.replayPosition));
-    if (this.mode === "replay") runParts(MODE_PARTS, this.updaters);
+    if (this.mode === "replay") this.parts.updateNow(MODE_PARTS);
     else this.setMode("replay");
   }
 
@@ -385,7 +385,7 @@ export class ScatterView {
   /** Remove every listener, timer, observer and GL resource this view holds. */
   dispose() {
     this.disposed = true;
-    this.unbindTraits();
+    this.parts.dispose();
     this.model.off("msg:custom", this.onMessage);
     this.unbindPointer();
     if (this.raf) cancelAnimationFrame(this.raf);
