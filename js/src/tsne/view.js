@@ -110,7 +110,7 @@ export class ScatterView {
       this.renderer = new PointRenderer(this.canvas);
     } catch (error) {
       this.renderer = null;
-      c.errorBanner.show(String(error.message || error));
+      this.rendererError = String(error.message || error);
     }
     this.unbindPointer = bindPointer(this);
     this.resizeObserver = new ResizeObserver(() => this.resize());
@@ -139,7 +139,8 @@ export class ScatterView {
       ["learningRate", () => this.updateLearningRate()],
       ["optimizerLock", () => c.side.setOffline(this.offline)],
       ["pointStyle", () => this.updatePointStyle()],
-      ["banners", () => { c.errorBanner.show(m.get("error")); c.noticeBanner.show(m.get("notice")); }],
+      // Without WebGL the view says so in the error banner until the kernel reports an error of its own.
+      ["banners", () => { c.errorBanner.show(m.get("error") || this.rendererError); c.noticeBanner.show(m.get("notice")); }],
       ["draw", () => this.requestDraw()],
     ];
   }
