@@ -80,6 +80,7 @@ export class StatusOverlay {
     return this.computing;
   }
 
+  /** Show the nodes `build()` makes, rebuilt only when `signature` differs from what is shown. */
   showContent(signature, isError, build) {
     this.node.classList.toggle("cam-error", isError);
     if (this.shown !== signature || this.node.hidden) {
@@ -89,11 +90,13 @@ export class StatusOverlay {
     this.node.hidden = false;
   }
 
+  /** Hide the overlay (the map is ready, or nothing is asked for). */
   hide() {
     this.node.hidden = true;
     this.shown = null;
   }
 
+  /** Cancel a pending spinner. */
   dispose() {
     clearTimeout(this.spinnerTimer);
   }

@@ -29,6 +29,7 @@ export class ThumbnailStrip {
     [...this.node.children].forEach((button, i) => button.classList.toggle("cam-selected", i === selected));
   }
 
+  /** Release the thumbnails' object URLs. */
   revoke() {
     this.urls.forEach((url) => URL.revokeObjectURL(url));
     this.urls = [];

@@ -62,6 +62,7 @@ export class ViewParts {
     this.listeners = [];
   }
 
+  /** Throw, naming `where`, if `parts` names a part that has no updater. */
   check(parts, where) {
     for (const part of parts) {
       if (!this.names.has(part)) throw new Error(`${where} names the view part "${part}", which has no updater`);

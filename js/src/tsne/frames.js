@@ -50,8 +50,8 @@ export function drawStreamedFrame(view, frame) {
   }
   if (view.mode !== "live") return;
   view.showLayout(frame.xy);
-  view.updateLiveProgressSoon();
-  if (hasKl) view.updateKl();
+  view.sync.liveProgressSoon();
+  if (hasKl) view.sync.kl();
 }
 
 /** Draw the layout on screen (if any) and count the draw. */

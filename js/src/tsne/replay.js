@@ -110,6 +110,7 @@ export class ReplayPlayer {
     this.handle = 0;
   }
 
+  /** Whether the animation runs. */
   get playing() { return this.handle !== 0; }
 
   /** Start at `from` through `count` keyframes; does nothing with fewer than 2. */
@@ -131,6 +132,7 @@ export class ReplayPlayer {
     this.handle = this.clock.request(tick);
   }
 
+  /** Stop the animation where it is. */
   stop() {
     if (this.handle) this.clock.cancel(this.handle);
     this.handle = 0;

@@ -48,11 +48,13 @@ export class HoverTooltip {
     tip.style.top = `${Math.max(4, top)}px`;
   }
 
+  /** Hide the tooltip and the hover ring. */
   hide() {
     this.node.style.display = "none";
     if (this.hovered >= 0) { this.hovered = -1; this.view.drawOverlay(); }
   }
 
+  /** Fill the tooltip with point i's thumbnail, text and label. */
   fill(i) {
     const model = this.view.model;
     this.fillThumbnail(i, asUint8(model.get("thumbnails")), model.get("thumbnail_shape") || [0, 0]);

@@ -4,9 +4,8 @@
 // overwrite the position buffer and redraw; the hover index is built once the layout rests.
 import { ViewParts } from "../lib/trait_wiring.js";
 import { buildChrome } from "./chrome.js";
-import {
-  autoStyle, badgeState, klTextAt, learningRateDisplay, mergedKlHistory, progressTexts, timelineState, transportState,
-} from "./chrome_state.js";
+import { transportState } from "./chrome_state.js";
+import { ChromeSync } from "./chrome_sync.js";
 import { HOME, layoutBounds, normalization, worldToScreen } from "./geometry.js";
 import { drawLayout, drawStreamedFrame, loadSettledLayout, receiveFrame } from "./frames.js";
 import { bindPointer } from "./interaction.js";
@@ -20,9 +19,6 @@ import { HoverTooltip } from "./tooltip.js";
 const MORPH_MS = 900;
 // A saved report starts its replay this long after it appears (ms).
 const OFFLINE_REPLAY_DELAY_MS = 400;
-// While streaming, the progress texts and bar change at most this often: a counter redrawn 60
-// times a second cannot be read, and each change costs a style, layout and paint pass.
-const PROGRESS_INTERVAL_MS = 100;
 
 /** Which parts of the view each synced trait affects. */
 export const TRAIT_EFFECTS = {
@@ -105,6 +101,7 @@ export class ScatterView {
     this.overlay = c.overlay;
     this.tooltip = new HoverTooltip(this, c.tooltip);
     this.labels = new LabelsAndSelection(this);
+    this.sync = new ChromeSync(this);
     this.player = new ReplayPlayer({ onPosition: (p) => this.showReplay(p), onEnd: () => this.goLive() });
     try {
       this.renderer = new PointRenderer(this.canvas);
@@ -130,15 +127,15 @@ export class ScatterView {
       ["keyframes", () => this.loadKeyframes()],
       ["view", () => this.animateView(m.get("view"))],
       ["transport", () => c.transport.update(transportState(m.get("status"), this.offline))],
-      ["progress", () => this.updateProgress()],
-      ["kl", () => this.updateKl()],
-      ["badge", () => this.updateBadge()],
-      ["timeline", () => this.updateTimeline()],
+      ["progress", () => this.sync.progress()],
+      ["kl", () => this.sync.kl()],
+      ["badge", () => this.sync.badge()],
+      ["timeline", () => this.sync.timeline()],
       ["perplexity", () => c.side.perplexity.set(m.get("perplexity"))],
       ["exaggeration", () => c.side.exaggeration.set(m.get("exaggeration"))],
-      ["learningRate", () => this.updateLearningRate()],
+      ["learningRate", () => this.sync.learningRate()],
       ["optimizerLock", () => c.side.setOffline(this.offline)],
-      ["pointStyle", () => this.updatePointStyle()],
+      ["pointStyle", () => this.sync.pointStyle()],
       // Without WebGL the view says so in the error banner until the kernel reports an error of its own.
       ["banners", () => { c.errorBanner.show(m.get("error") || this.rendererError); c.noticeBanner.show(m.get("notice")); }],
       ["draw", () => this.requestDraw()],
@@ -146,6 +143,7 @@ export class ScatterView {
   }
 
   // ---- trait -> view ---------------------------------------------------------------------------
+  /** The PCA start layout: the renderer's morph target and its normalisation. */
   loadPca() {
     this.pca = asFloat32(this.model.get("pca_positions"));
     this.pcaNorm = normalization(layoutBounds(this.pca));
@@ -154,90 +152,22 @@ export class ScatterView {
     this.requestDraw();
   }
 
+  /** The recorded keyframes from their traits, and the timeline that shows them. */
   loadKeyframes() {
     const m = this.model;
     this.track = new KeyframeTrack(asUint16(m.get("keyframes")), m.get("keyframe_iterations") || [],
       m.get("keyframe_bounds") || [], this.n);
-    this.updateTimeline();
-  }
-
-  updateProgress() {
-    const replaying = this.mode === "replay";
-    const iteration = replaying ? this.track.iterationAt(this.replayPosition) : this.liveIteration();
-    const texts = progressTexts(iteration, this.model.get("n_iter"), this.currentExaggeration ?? this.model.get("exaggeration"));
-    if (replaying) texts[3] = "recorded keyframe";
-    this.chrome.progress.show(texts);
-  }
-
-  updateKl() {
-    const history = mergedKlHistory(this.model.get("kl_history") || [], this.liveKl);
-    // While replaying, the KL recorded at (or just before) the keyframe shown.
-    const upTo = this.mode === "replay" ? this.track.iterationAt(this.replayPosition) : Infinity;
-    this.chrome.kl.show(history, this.model.get("n_iter"), klTextAt(history, upTo));
-  }
-
-  updateBadge() {
-    this.chrome.showBadge(badgeState({
-      status: this.model.get("status"), offline: this.offline, view: this.model.get("view"),
-      replayIteration: this.mode === "replay" ? this.track.iterationAt(this.replayPosition) : null,
-    }));
-  }
-
-  updateTimeline() {
-    const replaying = this.mode === "replay";
-    const state = timelineState({
-      count: this.track.count, replaying, offline: this.offline,
-      replayIteration: this.track.iterationAt(this.replayPosition), lastIteration: this.track.lastIteration(),
-    });
-    this.chrome.timeline.update(state, {
-      count: this.track.count, playing: this.player.playing, position: replaying ? this.replayPosition : null,
-    });
-  }
-
-  updateLearningRate() {
-    const rate = this.model.get("learning_rate");
-    const shown = learningRateDisplay(rate, this.n, this.model.get("exaggeration"));
-    this.chrome.side.learningRate.set(shown.value, shown.text);
-    this.chrome.side.autoRate.style.display = !shown.auto && !this.offline ? "" : "none";
-  }
-
-  updatePointStyle() {
-    const style = autoStyle(this.n);
-    const size = this.model.get("point_size") > 0 ? this.model.get("point_size") : style.size;
-    const opacity = this.model.get("opacity") > 0 ? this.model.get("opacity") : style.opacity;
-    this.chrome.side.size.set(size);
-    this.chrome.side.opacity.set(opacity);
-    if (this.renderer) { this.renderer.pointSize = size; this.renderer.opacity = opacity; }
-    this.requestDraw();
-  }
-
-  /** The iteration on screen when live: the newest frame's while running, else the settled one. */
-  liveIteration() {
-    const settled = this.model.get("iteration_count");
-    if (this.model.get("status") === "running") return this.stats.lastIteration || settled;
-    return settled;
-  }
-
-  /** updateProgress for the live stream, at most once per PROGRESS_INTERVAL_MS; the newest frame's
-   * progress is always shown in the end (a trailing update covers frames that were skipped). */
-  updateLiveProgressSoon() {
-    if (this.progressTimer) return;
-    const wait = PROGRESS_INTERVAL_MS - (performance.now() - (this.progressShownAt || 0));
-    const show = () => {
-      this.progressTimer = 0;
-      this.progressShownAt = performance.now();
-      if (this.mode === "live" && !this.disposed) this.updateProgress();
-    };
-    if (wait <= 0) show();
-    else this.progressTimer = setTimeout(show, wait);
+    this.sync.timeline();
   }
 
   // ---- view -> model ---------------------------------------------------------------------------
+  /** Set a trait from the view and send it to the kernel. */
   setTrait(name, value) {
     this.model.set(name, value);
     this.model.save_changes();
   }
 
+  /** Send a transport command (play, pause, stop, step, restart) to the kernel; back to live first. */
   command(name) {
     if (this.offline) return;
     if (name === "restart") { this.liveKl = []; this.stats.lastIteration = 0; }
@@ -245,16 +175,19 @@ export class ScatterView {
     this.model.send({ type: "command", name });
   }
 
+  /** Select the points `indices` (sorted point indices; [] clears). */
   setSelection(indices) {
     this.setTrait("selection", indices);
   }
 
+  /** Switch between the t-SNE ("tsne") and PCA ("pca") layouts, with a morph. */
   setView(value) {
     if (value === this.model.get("view")) return;
     this.setTrait("view", value);
     this.animateView(value);
   }
 
+  /** The drag tool: "pan" or "lasso". */
   setInteraction(value) {
     this.interaction = value;
     this.plot.classList.toggle("lasso", value === "lasso");
@@ -262,6 +195,7 @@ export class ScatterView {
     this.chrome.toolToggle.set(value);
   }
 
+  /** Back to the camera that fits the whole layout. */
   resetCamera() {
     this.camera = { ...HOME };
     this.requestDraw();
@@ -277,15 +211,17 @@ export class ScatterView {
     this.requestDraw();
   }
 
+  /** "live" or "replay"; the chrome that shows the mode follows. */
   setMode(mode) {
     if (this.mode === mode) return;
     this.mode = mode;
     this.parts.updateNow(MODE_PARTS);
   }
 
+  /** Stop a replay and show the newest streamed (or settled) layout. */
   goLive() {
     this.player.stop();
-    if (this.mode === "live") { this.updateTimeline(); return; }
+    if (this.mode === "live") { this.sync.timeline(); return; }
     const latest = this.latestLive || this.settled;
     if (latest) this.showLayout(latest);
     this.setMode("live");
@@ -300,21 +236,24 @@ export class ScatterView {
     else this.setMode("replay");
   }
 
+  /** Replay button: pause a playing replay, else play from the position shown (or the start). */
   toggleReplay() {
-    if (this.player.playing) { this.player.stop(); this.updateTimeline(); return; }
+    if (this.player.playing) { this.player.stop(); this.sync.timeline(); return; }
     const from = this.mode === "replay" && this.replayPosition < this.track.count - 1 ? this.replayPosition : 0;
     this.playReplay(from);
   }
 
+  /** Animate the replay from timeline position `from` to the end. */
   playReplay(from) {
     this.player.play(from, this.track.count);
-    this.updateTimeline();
+    this.sync.timeline();
   }
 
+  /** Morph towards the layout of `value` ("pca" or "tsne") unless it is already shown. */
   animateView(value) {
     const target = value === "pca" ? 1 : 0;
     this.chrome.viewToggle.set(value);
-    this.updateBadge();
+    this.sync.badge();
     if (this.morph.value === target && !this.morph.running) return;
     this.morph = { value: this.morph.value, from: this.morph.value, to: target, start: performance.now(), running: true };
     this.tooltip.invalidate();
@@ -327,6 +266,7 @@ export class ScatterView {
     return { xy: this.displayed, norm: this.displayedNorm, key: this.displayed };
   }
 
+  /** Whether the layout on screen stays put (hover and the image cache need that). */
   layoutIsStatic() {
     if (this.morph.running) return false;
     if (this.morph.value === 1) return true;
@@ -334,11 +274,13 @@ export class ScatterView {
   }
 
   // ---- drawing ---------------------------------------------------------------------------------
+  /** Draw in the next animation frame (once, however often it is asked for). */
   requestDraw() {
     if (this.raf || this.disposed) return;
     this.raf = requestAnimationFrame(() => { this.raf = 0; this.drawFrame(); });
   }
 
+  /** One animation frame: take the newest streamed frame, step the morph, draw, ack the frame. */
   drawFrame() {
     const frame = this.inbox.take();
     if (frame) drawStreamedFrame(this, frame);
@@ -356,14 +298,17 @@ export class ScatterView {
     }
   }
 
+  /** Redraw the lasso and hover ring. */
   drawOverlay() {
     drawOverlay(this);
   }
 
+  /** Point size drawn now (px). */
   pointSize() {
     return this.renderer ? this.renderer.pointSize : 4;
   }
 
+  /** Fit the canvases to the plot's size and device pixel ratio. */
   resize() {
     const { width, height } = this.plot.getBoundingClientRect();
     const ratio = window.devicePixelRatio || 1;
@@ -390,7 +335,7 @@ export class ScatterView {
     this.model.off("msg:custom", this.onMessage);
     this.unbindPointer();
     if (this.raf) cancelAnimationFrame(this.raf);
-    clearTimeout(this.progressTimer);
+    this.sync.dispose();
     clearTimeout(this.restTimer);
     clearTimeout(this.replayStartTimer);
     this.player.stop();
