@@ -53,4 +53,4 @@ bench: $(VENV)/.installed-test js chromium
 	$(PY) benchmarks/tsne_stream.py
 
 clean:
-	rm -rf $(VENV) js/node_modules nbviz/static dist build
+	rm -rf $(VENV) js/node_modules js/build nbviz/static dist build

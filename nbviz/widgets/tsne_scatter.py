@@ -6,7 +6,7 @@ and the settled layout live in traits so a later view, a re-render or an exporte
 
 Messages, front end -> kernel: {"type": "hello"} when a view appears, {"type": "ack", "seq": s}
 after a frame is drawn, {"type": "command", "name": "play" | "pause" | "stop" | "restart" | "step"}.
-Kernel -> front end: {"type": "frame", "seq", "iteration", "kl", "phase", "exaggeration"} with one
+Kernel -> front end: {"type": "frame", "seq", "iteration", "kl", "exaggeration"} with one
 buffer, the N x 2 float32 layout.
 """
 from __future__ import annotations
@@ -282,7 +282,6 @@ class TSNEScatter(NbvizWidget):
             embedding=self._optimizer.embedding,
             kl=self._last_kl,
             exaggeration=float(getattr(self._optimizer, "exaggeration", self.exaggeration)),
-            phase=str(getattr(self._optimizer, "phase", "")),
         )
 
     def _send_frame(self, frame: Any, seq: int) -> None:
@@ -292,7 +291,6 @@ class TSNEScatter(NbvizWidget):
             "seq": seq,
             "iteration": int(frame.iteration),
             "kl": None if frame.kl is None else float(frame.kl),
-            "phase": str(frame.phase),
             "exaggeration": float(frame.exaggeration),
         }
         self.send(content, buffers=[layout.data])

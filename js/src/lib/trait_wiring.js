@@ -37,6 +37,7 @@ export class ViewParts {
     for (const part of parts) this.pending.add(part);
   }
 
+  /** Run the batch marked so far (ViewParts calls this at the end of the microtask). */
   flush() {
     const parts = this.pending;
     this.pending = null;
@@ -61,6 +62,7 @@ export class ViewParts {
     this.listeners = [];
   }
 
+  /** Throw, naming `where`, if `parts` names a part that has no updater. */
   check(parts, where) {
     for (const part of parts) {
       if (!this.names.has(part)) throw new Error(`${where} names the view part "${part}", which has no updater`);
