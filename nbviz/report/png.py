@@ -6,6 +6,7 @@ canvas directly (no pyplot), so it never touches the notebook's figure state or 
 from __future__ import annotations
 
 import io
+import math
 import numbers
 import os
 from pathlib import Path
@@ -56,5 +57,5 @@ def figure_png(figure: Any, dpi: float = DEFAULT_DPI) -> bytes:
 
 
 def _check_dpi(dpi: Any) -> None:
-    if isinstance(dpi, bool) or not isinstance(dpi, numbers.Real) or not dpi > 0:
+    if isinstance(dpi, bool) or not isinstance(dpi, numbers.Real) or not (math.isfinite(dpi) and dpi > 0):
         raise ValueError(f"dpi must be a positive number of pixels per inch, e.g. 120; got {dpi!r}")

@@ -35,7 +35,7 @@ def test_figure_options_reach_snapshot_figure_and_unknown_ones_are_refused(swatc
     assert not (tmp_path / "x.png").exists()
 
 
-@pytest.mark.parametrize("dpi", [0, -3, float("nan"), "120", True])
+@pytest.mark.parametrize("dpi", [0, -3, float("nan"), float("inf"), "120", True])
 def test_bad_dpi_is_refused_before_drawing(swatch_static_dir, tmp_path, dpi):
     with pytest.raises(ValueError, match=r"dpi must be a positive number"):
         to_png(tmp_path / "x.png", SwatchWidget(), dpi=dpi)
