@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import warnings
 from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 import traitlets
@@ -23,6 +23,9 @@ from nbviz.widgets.base import NbvizWidget
 from nbviz.widgets.streaming import FrameStreamer, StreamCallbacks
 from nbviz.widgets.tsne_inputs import encode_labels, encode_texts, encode_thumbnails
 from nbviz.widgets.tsne_keyframes import KeyframeRecorder
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _layout_to_numpy(embedding: Any) -> np.ndarray:
@@ -260,10 +263,25 @@ class TSNEScatter(NbvizWidget):
             streamer.stop(timeout=10.0)
         super().close()
 
-    def export_state(self, **options: Any) -> dict[str, Any]:
+    def export_state(self) -> dict[str, Any]:
         """Traits for an offline report, with the keyframes and the layout as of now."""
         self._publish_settled()
-        return super().export_state(**options)
+        return super().export_state()
+
+    def snapshot_figure(self, *, figsize: tuple[float, float] | None = None) -> Figure:
+        """The current embedding as a matplotlib Figure (for `to_png`), coloured by label with a
+        legend; the title, iteration, KL divergence and point count above it."""
+        # Loaded on the first snapshot: importing this widget does not pay for matplotlib.figure (~0.5 s).
+        from nbviz.widgets.tsne_snapshot import scatter_figure
+
+        layout = self.embedding
+        codes = np.frombuffer(self.label_codes, dtype="<u2") if self.label_codes else None
+        kl = self.kl
+        kl_text = f"KL {kl:.3f}" if kl is not None else "KL not computed yet"
+        return scatter_figure(
+            layout, codes, list(self.label_names), title=self.title or "t-SNE",
+            subtitle=f"iteration {self.iteration} · {kl_text} · {len(layout)} points", figsize=figsize,
+        )
 
     def _reached_target(self) -> bool:
         return int(self._optimizer.iteration) >= self._target_iteration
