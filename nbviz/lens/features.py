@@ -96,7 +96,8 @@ def features(
         else:
             handles.append(module.register_forward_hook(lambda m, args, out: captured.append(out)))
         dtype = model_dtype(model) or torch.float32
-        for batch in _batches(source.items(transform), size, skipped, _progress(len(source), progress)):
+        bar = _progress(len(source), progress)
+        for batch, consumed in _batches(source.items(transform), size, skipped, bar):
             x = torch.stack([item.image for item in batch]).to(here, dtype)
             captured.clear()
             output = model(x)
@@ -105,6 +106,7 @@ def features(
                 rows["logits"].append(output.float().cpu())
             rows["labels"] += [item.label for item in batch]
             rows["indices"] += [item.index for item in batch]
+            bar.update(consumed)
     if skipped:
         listed = "; ".join(skipped[:3]) + (f"; and {len(skipped) - 3} more" if len(skipped) > 3 else "")
         warnings.warn(f"skipped {len(skipped)} unreadable image(s): {listed}", UserWarning, stacklevel=2)
@@ -154,13 +156,15 @@ def _pooled(activations: torch.Tensor, pool: str, name: str) -> torch.Tensor:
     return activations.mean(dim=dims) if pool == "avg" else activations.amax(dim=dims)
 
 
-def _batches(items: Iterator[Item], size: int, skipped: list[str], bar: Any) -> Iterator[list[Item]]:
-    """Readable items grouped by `size`; unreadable ones recorded in `skipped`; sizes must agree."""
+def _batches(items: Iterator[Item], size: int, skipped: list[str], bar: Any) -> Iterator[tuple[list[Item], int]]:
+    """(batch, items consumed for it): readable items grouped by `size`, unreadable ones recorded
+    in `skipped`; every image must have the first one's shape. Closes `bar` at the end."""
     batch: list[Item] = []
     first_shape = None
+    consumed = 0
     try:
         for item in items:
-            bar.update(1)
+            consumed += 1
             if item.image is None:
                 skipped.append(item.problem)
                 continue
@@ -173,10 +177,10 @@ def _batches(items: Iterator[Item], size: int, skipped: list[str], bar: Any) -> 
                     "every image to one size (e.g. the model's preprocessing)")
             batch.append(item)
             if len(batch) == size:
-                yield batch
-                batch = []
+                yield batch, consumed
+                batch, consumed = [], 0
         if batch:
-            yield batch
+            yield batch, consumed
     finally:
         bar.close()
 
