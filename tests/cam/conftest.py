@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-# Thread count decides summation order inside convolutions and matmuls, so every tolerance here
-# must hold for 1 and for 2 threads; the CI runs this directory both ways (NBVIZ_TEST_THREADS=1|2).
+
+# Two threads by default; NBVIZ_TEST_THREADS sets another count (`make test` runs these with 1 too).
 torch.set_num_threads(int(os.environ.get("NBVIZ_TEST_THREADS", "2")))
 
 
