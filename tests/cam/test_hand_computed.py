@@ -237,3 +237,20 @@ def test_batch_maps_equal_single_image_maps(linear_net, image4):
         both = compute(linear_net, batch, method=method, target=[CLASS, 0])
         one = compute(linear_net, batch[1:], method=method, target=0)
         torch.testing.assert_close(both[1], one[0], atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("rectifier", [nn.ReLU6(), nn.ReLU6(inplace=True), nn.Hardtanh(0.0, 6.0)])
+def test_guided_backprop_applies_the_guided_rule_to_relu6(image4, rectifier):
+    # conv(3x) -> ReLU6 -> GAP -> linear (+w, -w): the plain gradient of class 0 is w * 3 [0 < 3x < 6] / 16
+    # and that of class 1 its negative; guided backprop keeps class 0's and zeroes class 1's
+    # (a negative gradient arriving at a ReLU6 is not passed on), pixels saturated at 6 get nothing
+    net = nn.Sequential(nn.Conv2d(1, 1, 1, bias=False), rectifier, nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                        nn.Linear(1, 2, bias=False))
+    x = image4 * 4  # values 3x reach past 6, so some pixels saturate
+    with torch.no_grad():
+        net[0].weight.fill_(3.0)
+        net[4].weight.copy_(torch.tensor([[1.5], [-1.5]]))
+    active = ((3 * x[0, 0] > 0) & (3 * x[0, 0] < 6)).float()
+    assert 0 < active.sum() < active.numel() - int((x <= 0).sum())  # both cut-offs matter
+    torch.testing.assert_close(compute(net, x, method="guided-backprop", target=0)[0], active)
+    assert compute(net, x, method="guided-backprop", target=1).abs().max() == 0
