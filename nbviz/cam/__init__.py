@@ -3,6 +3,7 @@
 ``compute(model, x, method=..., layer=..., target=...)`` for one map, :class:`Explainer` for
 interactive use (one forward pass per input, everything else cached), :func:`candidate_layers`
 for the layers a map can be drawn at, and :mod:`nbviz.cam.metrics` for faithfulness scores.
+:func:`sanity_check` runs the model-parameter randomisation test of Adebayo et al. (2018) for a method.
 :func:`register_method` adds a method of your own; it then works everywhere a built-in one does.
 """
 from . import methods as _builtin_methods  # registers the built-in methods
@@ -15,12 +16,14 @@ from .errors import (
     InputError,
     LayerError,
     MethodError,
+    ModelError,
     TargetError,
 )
 from .explainer import Explainer, compute
 from .layers import candidate_layers
 from .names import GRADIENT_METHODS, GUIDED_METHODS, METHOD_LABELS, METHOD_OPTIONS, METHODS, SLOW_METHODS
 from .options import Option
+from .sanity import SanityResult, sanity_check
 from .registry import (
     FAMILIES,
     MethodSpec,
@@ -36,5 +39,5 @@ __all__ = [
     "TargetError", "Explainer", "compute", "candidate_layers", "metrics", "METHODS",
     "GRADIENT_METHODS", "SLOW_METHODS", "GUIDED_METHODS", "METHOD_OPTIONS", "METHOD_LABELS", "resolve_method",
     "register_method", "unregister_method", "add_spec", "method_spec", "MethodSpec", "Option", "FAMILIES",
-    "MethodContext", "weighted_sum",
+    "MethodContext", "weighted_sum", "ModelError", "sanity_check", "SanityResult",
 ]

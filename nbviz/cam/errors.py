@@ -26,6 +26,10 @@ class MethodError(CAMError):
     """Unknown method, bad method option, or a method that does not apply to this model."""
 
 
+class ModelError(CAMError):
+    """The model cannot be used for the requested computation (e.g. it has no parameters to randomise)."""
+
+
 class ExplainerClosedError(CAMError):
     """The :class:`~nbviz.cam.Explainer` was closed and cannot compute any more."""
 

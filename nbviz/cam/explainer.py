@@ -172,6 +172,14 @@ class Explainer:
             with model_session(self.model):
                 return self._layer(self._record_for(x), None).name
 
+    def call_order(self, x: torch.Tensor) -> list[str]:
+        """Names of the submodules called in the forward pass of ``x``, ordered by when their last call finished."""
+        with self._lock:
+            self._ensure_open()
+            with model_session(self.model):
+                layers = self._record_for(x).layers
+                return sorted(layers, key=lambda name: layers[name].finished)
+
     # internals --------------------------------------------------------------------------------
     def _context(self, spec: MethodSpec, record: ForwardRecord, layer: LayerRecord | None, target: Target,
                  options: dict[str, Any], progress: Callable[[int, int], None] | None,

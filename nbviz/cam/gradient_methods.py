@@ -64,7 +64,8 @@ def hirescam_map(a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
     return (g * a).sum(dim=1)
 
 
-@register_method("gradcam", label="Grad-CAM", family="gradient", needs_gradients=True)
+@register_method("gradcam", label="Grad-CAM", family="gradient", needs_gradients=True,
+                 sanity="pass")
 def gradcam(ctx: MethodContext) -> torch.Tensor:
     """Grad-CAM at the context's layer (formula: :func:`gradcam_map`)."""
     return gradcam_map(ctx.activation, ctx.gradient())

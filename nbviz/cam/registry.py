@@ -42,7 +42,10 @@ class MethodSpec:
     target score must be differentiable.  ``needs_head``: the method reads the model's linear head,
     so the target must be class indices (not a callable).  ``slow``: the method makes extra batched
     model passes; it reports progress and honours ``cancel``.  ``input_resolution``: the raw map is
-    already at the input's resolution (``upsample=False`` does not apply).
+    already at the input's resolution (``upsample=False`` does not apply).  ``sanity``: the verdict of
+    :func:`~nbviz.cam.sanity.sanity_check` measured on the embedded pretrained EfficientNet-Lite0 and
+    the "chelsea" photo (``"pass"``, ``"fail"``; None: not measured); the test suite re-measures the
+    committed verdicts (tests/cam/test_sanity.py) and the explorer's method menu shows them.
     """
 
     name: str
@@ -56,6 +59,7 @@ class MethodSpec:
     needs_head: bool = False
     slow: bool = False
     input_resolution: bool = False
+    sanity: str | None = None
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -89,8 +93,11 @@ def _check_flags(name: str, flags: Mapping[str, Any]) -> None:
             raise MethodError(f"{flag} of method {name!r} must be True or False, got {value!r}")
 
 
+SANITY_VERDICTS = (None, "pass", "fail")
+
+
 def _make_spec(name: str, function: Any, label: Any, family: Any, aliases: Any, options: Any,
-               flags: Mapping[str, bool]) -> MethodSpec:
+               flags: Mapping[str, bool], sanity: Any = None) -> MethodSpec:
     _check_name(name)
     if not callable(function):
         raise MethodError(f"register_method({name!r}) decorates a function ctx -> (B, h, w) map, "
@@ -103,8 +110,10 @@ def _make_spec(name: str, function: Any, label: Any, family: Any, aliases: Any, 
     if not all(isinstance(alias, str) and squash(alias) for alias in aliases):
         raise MethodError(f"aliases of method {name!r} must be non-empty strings, got {aliases!r}")
     _check_flags(name, flags)
+    if sanity not in SANITY_VERDICTS:
+        raise MethodError(f"sanity of method {name!r} must be 'pass', 'fail' or None (not measured), got {sanity!r}")
     return MethodSpec(name=name, label=label, family=family, function=function, aliases=aliases,
-                      options=MappingProxyType(declare_options(name, options)), **flags)
+                      options=MappingProxyType(declare_options(name, options)), sanity=sanity, **flags)
 
 
 def _add(spec: MethodSpec) -> None:
@@ -130,7 +139,7 @@ def _add(spec: MethodSpec) -> None:
 def register_method(name: str, *, label: str, family: str, aliases: Sequence[str] = (),
                     options: Mapping[str, Option | Any] | None = None, needs_layer: bool = True,
                     needs_gradients: bool = False, needs_head: bool = False, slow: bool = False,
-                    input_resolution: bool = False) -> Callable[[MethodFn], MethodFn]:
+                    input_resolution: bool = False, sanity: str | None = None) -> Callable[[MethodFn], MethodFn]:
     """Decorator that adds a CAM method; the function is returned unchanged.
 
     The function receives a :class:`~nbviz.cam.context.MethodContext` and returns the raw map, a
@@ -139,7 +148,7 @@ def register_method(name: str, *, label: str, family: str, aliases: Sequence[str
     of :data:`FAMILIES`, ``aliases`` further names (case, spaces, ``-``, ``_`` and ``.`` are ignored
     when names are resolved), ``options`` the keyword options with their defaults (an
     :class:`~nbviz.cam.options.Option`, or a bare default that accepts any value); the flags are
-    described on :class:`MethodSpec`.  Once registered the method works in ``compute``,
+    described on :class:`MethodSpec`, as is ``sanity`` (a measured sanity-check verdict).  Once registered the method works in ``compute``,
     ``Explainer.explain``, new ``CAMExplorer`` menus and reports.  A name or alias that is already
     taken raises :class:`~nbviz.cam.MethodError`.
 
@@ -151,7 +160,7 @@ def register_method(name: str, *, label: str, family: str, aliases: Sequence[str
              "slow": slow, "input_resolution": input_resolution}
 
     def decorate(function: MethodFn) -> MethodFn:
-        _add(_make_spec(name, function, label, family, aliases, options, flags))
+        _add(_make_spec(name, function, label, family, aliases, options, flags, sanity))
         return function
 
     return decorate
