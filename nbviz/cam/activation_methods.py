@@ -39,7 +39,7 @@ def cam(ctx: MethodContext) -> torch.Tensor:
         if features.shape == pooled.shape:
             scale = float(features.abs().max()) if features.numel() else 0.0
             if torch.allclose(features, pooled, rtol=1e-4, atol=1e-5 * max(scale, 1e-12)):
-                weights = linear.weight.detach()[ctx.target.classes.to(linear.weight.device)]
+                weights = ctx.target.head_rows(linear.weight.detach())
                 return torch.einsum("bk,bkhw->bhw", weights.to(a.dtype), a)
     layer = ctx.layer.name if ctx.layer else "?"
     raise MethodError(

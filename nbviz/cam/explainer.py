@@ -123,10 +123,11 @@ class Explainer:
             with model_session(self.model):
                 record = self._record_for(x)
                 tgt = resolve_target(target, record.output, record.x.shape[0], record.x.device)
-                if spec.needs_head and tgt.classes is None:
+                if spec.needs_head and not tgt.is_linear:
                     raise MethodError(
                         f"{spec.name!r} weights channels by the linear head's row of a class, so it needs class "
-                        "indices as target (an int, a list or None), not a callable; use one of "
+                        "indices as target (an int, a list, None, contrast(a, b) or class_sum(...)), not a "
+                        "callable; use one of "
                         f"{', '.join(ANY_MODEL_METHODS)} with a callable target")
                 layer_rec = self._layer(record, layer) if spec.needs_layer else None
                 # the spec itself (compared by identity) keys the cache: a method registered again

@@ -12,11 +12,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import InputError
+from .errors import InputError, TargetError
 from .hygiene import model_session
 from .inputs import validate_input
 from .recorder import run_model
-from .targets import TargetLike, resolve_target
+from .targets import Target, TargetLike, resolve_target
 
 
 def _probabilities(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
@@ -25,6 +25,16 @@ def _probabilities(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
         raise InputError("metrics need a model that returns (batch, classes) logits; "
                          f"this one returns {type(out).__name__}")
     return torch.softmax(out.float(), dim=1)
+
+
+def _class_target(target: TargetLike, probs: torch.Tensor, batch: int, device: torch.device) -> Target:
+    """The resolved target, which must name one class per image (metrics score its softmax probability)."""
+    tgt = resolve_target(target, probs, batch, device)
+    if tgt.classes is None:
+        raise TargetError("faithfulness metrics score one class's softmax probability per image, so target must be "
+                          "a class index, a list of them or None (contrast, class_sum and callables have no "
+                          "probability); pass the class the map explains, e.g. target=285")
+    return tgt
 
 
 def _check_saliency(x: torch.Tensor, saliency: Any) -> torch.Tensor:
@@ -84,7 +94,7 @@ def deletion_insertion(model: nn.Module, x: torch.Tensor, saliency: torch.Tensor
     counts = [math.ceil(s * pixels / steps) for s in range(steps + 1)]
     with model_session(model), torch.inference_mode():
         probs = _probabilities(model, x)
-        tgt = resolve_target(target, probs, batch, x.device)
+        tgt = _class_target(target, probs, batch, x.device)
         classes = tgt.classes
         base = torch.zeros_like(x) if deletion_baseline is None else deletion_baseline.to(x).expand_as(x)
         blurred = gaussian_blur(x, blur_sigma)
@@ -120,7 +130,7 @@ def average_drop_increase(model: nn.Module, x: torch.Tensor, saliency: torch.Ten
     saliency = _check_saliency(x, saliency)
     with model_session(model), torch.inference_mode():
         probs = _probabilities(model, x)
-        tgt = resolve_target(target, probs, x.shape[0], x.device)
+        tgt = _class_target(target, probs, x.shape[0], x.device)
         rows = torch.arange(x.shape[0], device=x.device)
         y = probs[rows, tgt.classes]
         o = _probabilities(model, x * saliency[:, None].to(x.dtype))[rows, tgt.classes]

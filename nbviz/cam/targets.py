@@ -11,21 +11,82 @@ import torch
 
 from .errors import TargetError
 
-TargetLike = Union[None, int, Sequence[int], torch.Tensor, Callable[[Any], torch.Tensor]]
+
+
+@dataclass(frozen=True)
+class ClassCombination:
+    """A score that is a fixed linear combination of logits, the same for every sample:
+    ``score = sum_j coefficient_j * y[class_j]`` (build it with :func:`contrast` or :func:`class_sum`)."""
+
+    terms: tuple[tuple[int, float], ...]
+
+    def __str__(self) -> str:
+        parts = [f"{'-' if c < 0 else '+'} {'' if abs(c) == 1 else f'{abs(c):g} '}y[{k}]" for k, c in self.terms]
+        return " ".join(parts).lstrip("+ ")
+
+
+def _class_index(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TargetError(f"{what} must be a class index (an int), got {value!r}")
+    return int(value)
+
+
+def contrast(a: int, b: int) -> ClassCombination:
+    """Target for "why class ``a`` rather than ``b``": the score ``y_a - y_b`` (logits), for every method.
+
+    For gradient methods the map is that of ``y_a`` minus that of ``y_b`` before the ReLU, so it shows
+    where the evidence for ``a`` exceeds the evidence for ``b``.
+    """
+    a, b = _class_index(a, "contrast's first class"), _class_index(b, "contrast's second class")
+    if a == b:
+        raise TargetError(f"contrast({a}, {b}) compares class {a} with itself: y_a - y_b is 0 everywhere and every "
+                          "map would be blank; choose two different classes")
+    return ClassCombination(((a, 1.0), (b, -1.0)))
+
+
+def class_sum(*classes: int) -> ClassCombination:
+    """Target for several classes at once (multi-label): the score ``sum_j y[classes_j]`` (logits)."""
+    if not classes:
+        raise TargetError("class_sum() needs at least one class index, e.g. class_sum(281, 285)")
+    indices = [_class_index(value, "each class of class_sum") for value in classes]
+    if len(set(indices)) != len(indices):
+        raise TargetError(f"class_sum{tuple(indices)} repeats a class; give each class once")
+    return ClassCombination(tuple((k, 1.0) for k in indices))
+
+
+TargetLike = Union[None, int, Sequence[int], torch.Tensor, ClassCombination, Callable[[Any], torch.Tensor]]
 
 
 @dataclass(frozen=True)
 class Target:
-    """A resolved target: ``classes`` (one per sample) or a score function ``fn(output) -> (N,)``."""
+    """A resolved target: ``classes`` (one per sample), a :class:`ClassCombination` (``combination``, with
+    ``coefficients`` (C,) over the logits) or a score function ``fn(output) -> (N,)``."""
 
     classes: torch.Tensor | None
     fn: Callable[[Any], torch.Tensor] | None = None
     batch: int | None = None  # samples in the explained batch (rows of a plain forward)
+    combination: ClassCombination | None = None
+    coefficients: torch.Tensor | None = None
 
     @property
     def key(self) -> tuple | None:
         """Hashable cache key; None for callables (their results are never cached)."""
+        if self.combination is not None:
+            return ("combination", self.combination.terms)
         return None if self.classes is None else tuple(self.classes.tolist())
+
+    @property
+    def is_linear(self) -> bool:
+        """Whether the score is a fixed combination of logits (a class or a :class:`ClassCombination`)."""
+        return self.classes is not None or self.combination is not None
+
+    def head_rows(self, weight: torch.Tensor) -> torch.Tensor:
+        """The rows of a linear head ``weight`` (C, K) that give each sample's score: (B, K)."""
+        if self.coefficients is not None:
+            row = self.coefficients.to(weight.device, weight.dtype) @ weight
+            return row.expand(self.batch or 1, -1)
+        assert self.classes is not None
+        return weight[self.classes.to(weight.device)]
 
     def scores(self, output: Any, rows: torch.Tensor | None = None) -> torch.Tensor:
         """Score per output row: ``output[n, class of sample rows[n]]`` or ``fn(output)``.
@@ -35,9 +96,11 @@ class Target:
         """
         if self.fn is not None:
             return _check_callable_scores(self.fn(output), self.batch if rows is None else len(rows))
-        classes = self.classes if rows is None else self.classes[rows]
         if not isinstance(output, torch.Tensor) or output.dim() != 2:
             raise TargetError(_non_tensor_message(output))
+        if self.coefficients is not None:
+            return output @ self.coefficients.to(output.device, output.dtype)
+        classes = self.classes if rows is None else self.classes[rows]
         return output.gather(1, classes.to(output.device)[:, None]).squeeze(1)
 
 
@@ -71,7 +134,8 @@ def resolve_target(target: TargetLike, output: Any, batch: int, device: torch.de
     """Turn the user's ``target`` into a :class:`Target` for a batch of ``batch`` samples.
 
     None picks each sample's predicted class (argmax of the logits); an int applies to every sample;
-    a sequence or 1-D tensor gives one class per sample; a callable maps the output to scores.
+    a sequence or 1-D tensor gives one class per sample; a :class:`ClassCombination` (from
+    :func:`contrast` or :func:`class_sum`) a combination of logits; a callable maps the output to scores.
     """
     if callable(target) and not isinstance(target, torch.Tensor):
         return Target(classes=None, fn=target, batch=batch)
@@ -79,6 +143,12 @@ def resolve_target(target: TargetLike, output: Any, batch: int, device: torch.de
     if logits is None or logits.shape[0] != batch:
         raise TargetError(_non_tensor_message(output))
     num_classes = logits.shape[1]
+    if isinstance(target, ClassCombination):
+        _check_range([k for k, _ in target.terms], num_classes, str(target))
+        coefficients = torch.zeros(num_classes, dtype=torch.float64)
+        for k, c in target.terms:
+            coefficients[k] = c
+        return Target(classes=None, batch=batch, combination=target, coefficients=coefficients.to(device))
     if target is None:
         classes = logits.detach().argmax(dim=1)
     else:
@@ -96,10 +166,13 @@ def resolve_target(target: TargetLike, output: Any, batch: int, device: torch.de
             raise TargetError(
                 f"target must be a class index, a list of class indices, a callable or None, got "
                 f"{type(target).__name__}")
-        bad = [v for v in values if not 0 <= v < num_classes]
-        if bad:
-            raise TargetError(
-                f"target class {bad[0]} is out of range for a model with {num_classes} outputs; "
-                f"use an index in 0..{num_classes - 1}")
+        _check_range(values, num_classes, "target")
         classes = torch.tensor(values, dtype=torch.long)
     return Target(classes=classes.to(device), batch=batch)
+
+
+def _check_range(values: Sequence[int], num_classes: int, what: str) -> None:
+    bad = [v for v in values if not 0 <= v < num_classes]
+    if bad:
+        raise TargetError(f"class {bad[0]} of {what} is out of range for a model with {num_classes} outputs; "
+                          f"use an index in 0..{num_classes - 1}")

@@ -1,0 +1,85 @@
+"""Contrastive and multi-class targets: y_a - y_b and sum_j y_j, for every method."""
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nbviz import cam
+from nbviz.cam import CAMError, TargetError, class_sum, compute, contrast
+from nbviz.cam.metrics import average_drop_increase
+
+from cam_helpers import minmax
+
+
+@pytest.fixture(scope="module")
+def lite0_chelsea():
+    from nbviz.data import load_pretrained, sample_image
+
+    model, transform, _ = load_pretrained()
+    return model, transform(sample_image("chelsea"))[None]
+
+
+def test_contrast_is_a_hand_written_gradcam_of_the_logit_difference(lite0_chelsea):
+    model, x = lite0_chelsea
+    a, b = 285, 281  # Egyptian cat rather than tabby
+    seen = {}
+    handle = model.blocks[15].register_forward_hook(lambda module, inputs, output: seen.update(A=output))
+    try:
+        out = model(x.clone().requires_grad_(True))
+    finally:
+        handle.remove()
+    (grad,) = torch.autograd.grad(out[0, a] - out[0, b], seen["A"])
+    weights = grad.mean(dim=(2, 3))  # Grad-CAM: w_k = mean_ij d(y_a - y_b)/dA_kij
+    raw = torch.einsum("bk,bkhw->bhw", weights, seen["A"].detach())
+    expected = minmax(F.interpolate(raw.clamp_min(0)[:, None], size=(224, 224), mode="bilinear",
+                                    align_corners=False)[:, 0])
+    got = compute(model, x, method="gradcam", layer="blocks.15", target=contrast(a, b))
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
+    plain = compute(model, x, method="gradcam", layer="blocks.15", target=a)
+    assert (got - plain).abs().max() > 0.1  # the contrast is not the map of class a alone
+
+
+def _tiny() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 6, 3, padding=1), nn.ReLU(), nn.Conv2d(6, 5, 3, padding=1), nn.ReLU(),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(5, 4))
+
+
+@pytest.mark.parametrize("method", list(cam.METHODS))
+def test_every_method_explains_a_combination_as_the_same_score_given_as_a_callable(method):
+    model, x = _tiny(), torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(1))
+    for combination, score in ((contrast(2, 0), lambda out: out[:, 2] - out[:, 0]),
+                               (class_sum(1, 3), lambda out: out[:, 1] + out[:, 3])):
+        got = compute(model, x, method=method, layer="3", target=combination)
+        if cam.method_spec(method).needs_head:
+            # CAM weights the channels by the head's rows, combined the same way: W_a - W_b or W_a + W_b
+            weight = model[6].weight.detach()
+            rows = {"contrast": weight[2] - weight[0], "sum": weight[1] + weight[3]}
+            row = rows["contrast" if combination.terms[1][1] < 0 else "sum"]
+            with torch.no_grad():
+                activation = F.relu(model[2](F.relu(model[0](x))))
+            expected = minmax(torch.einsum("k,bkhw->bhw", row, activation))
+        else:
+            expected = compute(model, x, method=method, layer="3", target=score)
+        torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
+
+
+def test_bad_combinations_name_the_fix():
+    with pytest.raises(TargetError, match="with itself"):
+        contrast(3, 3)
+    with pytest.raises(TargetError, match="at least one class"):
+        class_sum()
+    with pytest.raises(TargetError, match="repeats a class"):
+        class_sum(1, 1)
+    with pytest.raises(TargetError, match="must be a class index"):
+        contrast(1.5, 2)
+    model, x = _tiny(), torch.randn(1, 3, 8, 8)
+    with pytest.raises(TargetError, match="class 9 of y\\[1\\] - y\\[9\\] is out of range"):
+        compute(model, x, target=contrast(1, 9))
+    with pytest.raises(TargetError, match="one class's softmax probability"):
+        average_drop_increase(model, x, torch.rand(1, 8, 8), target=contrast(1, 2))
+    with pytest.raises(TargetError, match="returned shape \\(1, 4\\)"):
+        compute(model, x, target=lambda out: out)
+    assert issubclass(TargetError, CAMError) and str(contrast(4, 1)) == "y[4] - y[1]"
