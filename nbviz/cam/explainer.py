@@ -3,26 +3,36 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
 from .context import MethodContext, check_cancel
-from .errors import CAMError, ExplainerClosedError, MethodError, TargetError
+from .errors import CAMError, ExplainerClosedError, LayerError, MethodError, TargetError
 from .fast_forward import FastForward
 from .guided import guided_input_gradient
 from .hygiene import model_session
 from .inputs import validate_input
 from .layers import default_layer, resolve_layer
 from .names import ANY_MODEL_METHODS
-from .postprocess import finalize
+from .postprocess import finalize, minmax_per_image, upsample as resize
 from .recorder import ForwardRecord, LayerRecord, parameter_stamp, record_forward, run_model
 from .registry import MethodSpec, method_spec
 from .targets import Target, TargetLike, resolve_target
 
-LayerLike = nn.Module | str | None
+LayerLike = nn.Module | str | Sequence[nn.Module | str] | None
+
+#: ``layer=FUSE`` fuses the maps at the last layer of each of the FUSE_DEPTH deepest spatial grids up to
+#: the default layer (EfficientNet-Lite0: 7 x 7, 14 x 14 and 28 x 28).
+FUSE = "fuse"
+FUSE_DEPTH = 3
+
+
+def is_fusion(layer: Any) -> bool:
+    """Whether ``layer`` asks for a fused map: ``"fuse"`` or a list / tuple of layers."""
+    return (isinstance(layer, str) and layer == FUSE) or isinstance(layer, (list, tuple))
 
 
 class _LRU(OrderedDict):
@@ -114,7 +124,14 @@ class Explainer:
         :class:`~nbviz.cam.Cancelled` is raised and nothing is left behind.  Extra keyword options
         (``batch_size``, ``n_samples``, ``noise``, ``seed``; see :data:`~nbviz.cam.METHOD_OPTIONS`)
         tune the slow methods.
+
+        Fused maps: ``layer=[...]`` (several layers) or ``layer="fuse"`` (see :data:`FUSE_DEPTH`) computes
+        the map at each layer, brings each to the finest of their sizes (the input's with ``upsample``)
+        and takes the element-wise maximum, as torchcam's fusion does, then min-max normalises:
+        ``M = minmax(max_l up(M_l))``; the fusion of one layer is that layer's map.
         """
+        if is_fusion(layer):
+            return self._fused(x, method, layer, target, bool(upsample), progress, cancel, options)
         with self._lock:
             self._ensure_open()
             spec = method_spec(method)
@@ -181,7 +198,48 @@ class Explainer:
                 layers = self._record_for(x).layers
                 return sorted(layers, key=lambda name: layers[name].finished)
 
+    def fusion_layers(self, x: torch.Tensor, layer: str | Sequence[nn.Module | str] = FUSE) -> list[str]:
+        """The layers a fused map of ``x`` combines (``layer``: ``"fuse"`` or a list), input to output."""
+        with self._lock:
+            self._ensure_open()
+            with model_session(self.model):
+                record = self._record_for(x)
+                if isinstance(layer, str):
+                    return self._fuse_set(record)
+                if not layer:
+                    raise LayerError("layer=[] names no layer to fuse; give one or more layers, or layer='fuse' for "
+                                     f"the last layer of each of the {FUSE_DEPTH} deepest grids")
+                names = dict.fromkeys(resolve_layer(self.model, record, item).name for item in layer)
+                return sorted(names, key=lambda name: record.layers[name].finished)
+
     # internals --------------------------------------------------------------------------------
+    def _fuse_set(self, record: ForwardRecord) -> list[str]:
+        """The last candidate layer of each of the FUSE_DEPTH deepest spatial grids, up to the default layer."""
+        default = self._layer(record, None).name
+        candidates = record.candidates[: record.candidates.index(default) + 1]
+        last_of_grid: dict[tuple[int, int], str] = {}
+        for name in candidates:
+            last_of_grid[tuple(record.layers[name].spatial().shape[-2:])] = name
+        return list(last_of_grid.values())[-FUSE_DEPTH:]
+
+    def _fused(self, x: torch.Tensor, method: str, layer: Any, target: TargetLike, upsample: bool,
+               progress: Callable[[int, int], None] | None, cancel: Any, options: dict[str, Any]) -> torch.Tensor:
+        """``minmax(max_l up(M_l))`` over the fused layers (see :meth:`explain`)."""
+        with self._lock:
+            if not method_spec(method).needs_layer:  # the map is computed at the input, not at a layer
+                return self.explain(x, method, None, target, upsample=upsample, progress=progress, cancel=cancel,
+                                    **options)
+            names = self.fusion_layers(x, layer)
+            maps = []
+            for index, name in enumerate(names):
+                def part(done: int, total: int, index: int = index) -> None:
+                    progress(index * total + done, len(names) * total)
+
+                maps.append(self.explain(x, method, name, target, upsample=upsample,
+                                         progress=None if progress is None else part, cancel=cancel, **options))
+            size = max((tuple(m.shape[-2:]) for m in maps), key=lambda hw: hw[0] * hw[1])
+            return minmax_per_image(torch.stack([resize(m, size) for m in maps]).amax(dim=0))
+
     def _context(self, spec: MethodSpec, record: ForwardRecord, layer: LayerRecord | None, target: Target,
                  options: dict[str, Any], progress: Callable[[int, int], None] | None,
                  cancel: Any) -> MethodContext:

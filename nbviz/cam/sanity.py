@@ -21,7 +21,7 @@ from torch import nn
 
 from .context import check_cancel
 from .errors import CAMError, ModelError
-from .explainer import Explainer, LayerLike
+from .explainer import Explainer, LayerLike, is_fusion
 from .layers import layer_name
 from .registry import method_spec
 from .similarity import SIMILARITIES
@@ -49,7 +49,7 @@ class SanityResult:
     """
 
     method: str
-    layer: str | None
+    layer: str | list[str] | None
     cascade: str
     seed: int
     blocks: tuple[str, ...]
@@ -144,6 +144,15 @@ def _check_arguments(model: Any, cascade: str, similarity: Sequence[str], verdic
     return names
 
 
+def _portable_layer(model: nn.Module, layer: LayerLike) -> str | list[str] | None:
+    """``layer`` by name(s), which the deep copy shares (modules of ``model`` are not the copy's)."""
+    if layer is None or is_fusion(layer) and isinstance(layer, str):
+        return layer
+    if is_fusion(layer):
+        return [layer_name(model, item, []) for item in layer]
+    return layer_name(model, layer, [])
+
+
 def sanity_check(model: nn.Module, x: torch.Tensor, *, method: str, layer: LayerLike = None,
                  target: TargetLike = None, cascade: str = "top-down", seed: int = 0,
                  similarity: Sequence[str] = ("spearman", "ssim", "hog"),
@@ -167,7 +176,7 @@ def sanity_check(model: nn.Module, x: torch.Tensor, *, method: str, layer: Layer
     """
     names = _check_arguments(model, cascade, similarity, verdict_measure)
     spec = method_spec(method)
-    layer_in_model = layer_name(model, layer, []) if (layer is not None and spec.needs_layer) else None
+    layer_in_model = _portable_layer(model, layer) if spec.needs_layer else None
     started = time.perf_counter()
     check_cancel(cancel)
     twin = copy.deepcopy(model)
@@ -183,7 +192,7 @@ def sanity_check(model: nn.Module, x: torch.Tensor, *, method: str, layer: Layer
             torch.cuda.empty_cache()
 
 
-def _run(twin: nn.Module, explainer: Explainer, x: torch.Tensor, method: str, layer: str | None,
+def _run(twin: nn.Module, explainer: Explainer, x: torch.Tensor, method: str, layer: str | list[str] | None,
          target: TargetLike, cascade: str, seed: int, names: tuple[str, ...], threshold: float,
          verdict_measure: str, progress: Callable[[int, int], None] | None, cancel: Any,
          options: dict[str, Any], started: float) -> SanityResult:

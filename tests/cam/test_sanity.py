@@ -158,3 +158,11 @@ def test_bad_input_names_the_fix(image4):
         sanity_check(_tiny(), image4, method="gradcam", similarity=())
     with pytest.raises(CAMError, match="verdict_measure"):
         sanity_check(_tiny(), image4, method="gradcam", similarity=("ssim",))
+
+
+def test_a_fused_map_can_be_sanity_checked(image4):
+    model = _tiny()
+    x = image4.repeat(1, 1, 2, 2)
+    result = sanity_check(model, x, method="gradcam", layer=[model[0], "1"], target=1, similarity=("spearman",))
+    assert result.layer == ["0", "1"]
+    torch.testing.assert_close(result.original, compute(model, x, method="gradcam", layer=["0", "1"], target=1))

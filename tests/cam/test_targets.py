@@ -83,3 +83,49 @@ def test_bad_combinations_name_the_fix():
     with pytest.raises(TargetError, match="returned shape \\(1, 4\\)"):
         compute(model, x, target=lambda out: out)
     assert issubclass(TargetError, CAMError) and str(contrast(4, 1)) == "y[4] - y[1]"
+
+
+# fused maps ---------------------------------------------------------------------------------------
+
+def test_fusion_of_one_layer_is_that_layers_map_and_of_two_the_maximum():
+    model, x = _tiny(), torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(2))
+    with cam.Explainer(model) as explainer:
+        for method in ("gradcam", "scorecam", "guided-gradcam"):
+            assert torch.equal(explainer.explain(x, method, ["3"], 1), explainer.explain(x, method, "3", 1))
+        first, second = (explainer.explain(x, "gradcam", name, 1) for name in ("1", "3"))
+        torch.testing.assert_close(explainer.explain(x, "gradcam", ["3", "1", "3"], 1),
+                                   minmax(torch.maximum(first, second)), atol=0, rtol=0)
+        assert explainer.fusion_layers(x, [model[3], "1"]) == ["1", "3"]  # input to output, each once
+        # guided backprop is computed at the input: there is nothing to fuse
+        assert torch.equal(explainer.explain(x, "guided-backprop", "fuse", 1),
+                           explainer.explain(x, "guided-backprop", None, 1))
+        with pytest.raises(cam.LayerError, match="names no layer to fuse"):
+            explainer.explain(x, "gradcam", [], 1)
+
+
+def test_fusion_at_the_layers_resolution_upsamples_to_the_finest_grid():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2), nn.Conv2d(2, 2, 1),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 2))
+    x = torch.randn(1, 1, 8, 8, generator=torch.Generator().manual_seed(4))
+    with cam.Explainer(model) as explainer:
+        fine = explainer.explain(x, "gradcam", "1", 0, upsample=False)  # 8 x 8
+        coarse = explainer.explain(x, "gradcam", "3", 0, upsample=False)  # 4 x 4
+        fused = explainer.explain(x, "gradcam", ["1", "3"], 0, upsample=False)
+    up = F.interpolate(coarse[:, None], size=(8, 8), mode="bilinear", align_corners=False)[:, 0]
+    torch.testing.assert_close(fused, minmax(torch.maximum(fine, up)), atol=1e-6, rtol=0)
+
+
+def test_fuse_takes_the_last_layer_of_the_three_deepest_grids(lite0_chelsea):
+    model, x = lite0_chelsea
+    with cam.Explainer(model) as explainer:
+        names = explainer.fusion_layers(x)
+        shapes = []
+        for name in names:
+            seen = {}
+            handle = dict(model.named_modules())[name].register_forward_hook(
+                lambda module, inputs, output: seen.update(shape=tuple(output.shape[-2:])))
+            with torch.no_grad():
+                model(x)
+            handle.remove()
+            shapes.append(seen["shape"])
+        assert shapes == [(28, 28), (14, 14), (7, 7)] and names[-1] == explainer.default_layer(x)
