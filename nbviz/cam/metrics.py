@@ -1,6 +1,7 @@
-"""Faithfulness metrics of saliency maps: deletion / insertion AUC (RISE) and Average Drop / Increase.
+"""Faithfulness metrics of saliency maps: deletion / insertion AUC (RISE), ROAD (remove and debias)
+and Average Drop / Increase.
 
-Both run the model under ``torch.inference_mode`` in eval mode (training flags restored after) and
+All run the model under ``torch.inference_mode`` in eval mode (training flags restored after) and
 score the target class by its softmax probability.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from torch import nn
 
 from .errors import InputError, TargetError
 from .hygiene import model_session
+from .imputation import impute
 from .inputs import validate_input
 from .recorder import run_model
 from .targets import Target, TargetLike, resolve_target
@@ -115,6 +117,43 @@ def deletion_insertion(model: nn.Module, x: torch.Tensor, saliency: torch.Tensor
     return {"deletion": _auc(curves["deletion"]), "insertion": _auc(curves["insertion"]),
             "deletion_curve": curves["deletion"], "insertion_curve": curves["insertion"],
             "fractions": fractions}
+
+
+def road(model: nn.Module, x: torch.Tensor, saliency: torch.Tensor, target: TargetLike = None,
+         fractions: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), *, noise: float = 0.01,
+         seed: int = 0) -> dict[str, torch.Tensor]:
+    """ROAD, Remove And Debias (Rong et al. 2022): the target's softmax probability after the most
+    (MoRF) or least (LeRF) salient ``round(f * H * W)`` pixels are removed and filled by noisy linear
+    imputation (:func:`nbviz.cam.imputation.impute`, Gaussian noise ``noise``, seeded by ``seed``),
+    for each fraction ``f`` in ``fractions`` (0 < f < 1).  Unlike plain deletion the filled pixels
+    carry no trace of the mask's shape.  Pixels are ranked by decreasing saliency, ties in raster order.
+    A faithful map gives a low ``morf`` and a high ``lerf`` (the mean probability over the fractions).
+
+    Returns ``morf`` and ``lerf`` (B,), ``morf_curve`` and ``lerf_curve`` (B, len(fractions)) and
+    ``fractions``.
+    """
+    if not fractions or not all(isinstance(f, (int, float)) and 0 < f < 1 for f in fractions):
+        raise InputError(f"ROAD fractions must be numbers strictly between 0 and 1, got {fractions!r}")
+    x = validate_input(model, x)
+    saliency = _check_saliency(x, saliency)
+    batch, _, h, w = x.shape
+    generator = torch.Generator().manual_seed(seed)
+    curves = {"morf": torch.zeros(batch, len(fractions)), "lerf": torch.zeros(batch, len(fractions))}
+    with model_session(model), torch.inference_mode():
+        tgt = _class_target(target, _probabilities(model, x), batch, x.device)
+        for b in range(batch):
+            order = torch.argsort(saliency[b].flatten(), descending=True, stable=True)
+            images = {"morf": [], "lerf": []}
+            for f in fractions:
+                count = round(f * h * w)
+                for name, chosen in (("morf", order[:count]), ("lerf", order.flip(0)[:count])):
+                    removed = torch.zeros(h * w, dtype=torch.bool, device=x.device)
+                    removed[chosen] = True
+                    images[name].append(impute(x[b], removed.view(h, w), noise, generator))
+            for name, stack in images.items():
+                curves[name][b] = _probabilities(model, torch.stack(stack))[:, int(tgt.classes[b])].float().cpu()
+    return {"morf": curves["morf"].mean(dim=1), "lerf": curves["lerf"].mean(dim=1), "morf_curve": curves["morf"],
+            "lerf_curve": curves["lerf"], "fractions": torch.tensor(fractions, dtype=torch.float32)}
 
 
 def average_drop_increase(model: nn.Module, x: torch.Tensor, saliency: torch.Tensor,
