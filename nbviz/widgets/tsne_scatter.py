@@ -23,6 +23,7 @@ from nbviz.widgets.base import NbvizWidget
 from nbviz.widgets.streaming import FrameStreamer, StreamCallbacks
 from nbviz.widgets.tsne_inputs import encode_labels, encode_texts, encode_thumbnails
 from nbviz.widgets.tsne_keyframes import KeyframeRecorder
+from nbviz.widgets.tsne_projector import DEFAULT_COLORMAP, ProjectorTools
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -45,11 +46,14 @@ def default_kl_every(n_points: int) -> int:
     return 10 if n_points < 10_000 else 25 if n_points < 100_000 else 50
 
 
-class TSNEScatter(NbvizWidget):
+class TSNEScatter(ProjectorTools, NbvizWidget):
     """Live t-SNE of `X` (N x D array, tensor, nn.Embedding or weight matrix) in a WebGL scatter.
 
-    `labels` colour the points (with a legend), `texts` appear on hover, `images` (N x H x W,
-    N x H x W x 3/4 or N x 3 x H x W) show as hover thumbnails. Other keyword arguments go to
+    `labels` colour the points (with a legend whose entries show or hide their points), `color`
+    (one number per point) colours them through `colormap` with a colour bar titled `color_label`,
+    `texts` appear on hover and are what the search box finds, `images` (N x H x W, N x H x W x 3/4
+    or N x 3 x H x W) show as hover thumbnails. Clicking a point sets `focus` and draws lines to its
+    true nearest neighbours (`neighbors_of`); `search(query)` and `highlight` mark points. Other keyword arguments go to
     `nbviz.tsne.TSNE` (perplexity, n_iter, early_exaggeration, learning_rate, random_state, ...).
     With `autostart` the optimisation begins at once; otherwise call `start()` or press play.
     `kl_every`: iterations between KL evaluations for the curve; None picks 10 below 10,000
@@ -102,6 +106,9 @@ class TSNEScatter(NbvizWidget):
         X: Any,
         *,
         labels: Any = None,
+        color: Any = None,
+        color_label: str = "",
+        colormap: str = DEFAULT_COLORMAP,
         texts: Sequence[Any] | None = None,
         images: Any = None,
         autostart: bool = True,
@@ -157,6 +164,7 @@ class TSNEScatter(NbvizWidget):
             kl_every=kl_every if kl_every is not None else default_kl_every(n_points),
             finished=self._reached_target,
         )
+        self._init_projector(matrix, color, color_label, colormap)
         self._publish_settled()
         self.on_msg(self._handle_message)
         if autostart:

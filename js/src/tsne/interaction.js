@@ -1,5 +1,5 @@
-// Pointer interaction on the plot: wheel zoom, drag pan, lasso selection (lasso tool or
-// shift-drag), double-click reset, and hover (delegated to the view's tooltip).
+// Pointer interaction on the plot: wheel zoom, drag pan, click to focus a point (its neighbours),
+// lasso selection (lasso tool or shift-drag), double-click reset, and hover (the view's tooltip).
 import { panBy, pointsInPolygon, screenToWorld, zoomAt } from "./geometry.js";
 
 // Wheel deltas per line (deltaMode 1) are ~30x larger steps than per pixel.
@@ -57,6 +57,7 @@ export function bindPointer(view) {
     view.drag = null;
     plot.classList.remove("dragging");
     if (lasso) finishLasso(view, moved);
+    else if (!moved && event) view.projector.click(...local(event));
     if (event && event.pointerId !== undefined && plot.hasPointerCapture(event.pointerId)) {
       plot.releasePointerCapture(event.pointerId);
     }

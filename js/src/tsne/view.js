@@ -11,6 +11,7 @@ import { drawLayout, drawStreamedFrame, loadSettledLayout, receiveFrame } from "
 import { bindPointer } from "./interaction.js";
 import { LabelsAndSelection } from "./labels.js";
 import { drawOverlay } from "./overlay.js";
+import { ProjectorControls } from "./projector.js";
 import { PointRenderer } from "./renderer.js";
 import { KeyframeTrack, ReplayPlayer, clampPosition } from "./replay.js";
 import { FrameInbox, asFloat32, asUint16 } from "./streaming.js";
@@ -40,9 +41,24 @@ export const TRAIT_EFFECTS = {
   keyframes: ["keyframes"],
   keyframe_iterations: ["keyframes"],
   keyframe_bounds: ["keyframes"],
-  label_codes: ["labels", "selection"],
-  label_names: ["labels", "selection"],
+  label_codes: ["labels", "selection", "hidden", "searchIndex"],
+  label_names: ["labels", "selection", "hidden", "searchIndex"],
   pca_positions: ["pca"],
+  texts: ["searchIndex", "focus"],
+  highlight: ["highlight"],
+  search_query: ["query"],
+  hidden_labels: ["hidden"],
+  color_values: ["colors"],
+  color_range: ["colors"],
+  color_label: ["colors"],
+  colormap_lut: ["colors"],
+  focus: ["focus"],
+  focus_neighbors: ["focus"],
+  focus_distances: ["focus"],
+  neighbor_k: ["focus", "keptShare"],
+  neighbor_metric: ["focus"],
+  kept_share: ["keptShare"],
+  kept_sample: ["keptShare"],
 };
 
 /** The parts that show the live/replay mode, updated when it changes. */
@@ -93,6 +109,14 @@ export class ScatterView {
       toggleReplay: () => this.toggleReplay(),
       scrub: (position) => { this.player.stop(); this.showReplay(position); },
       goLive: () => this.goLive(),
+      search: (query) => this.projector.search(query),
+      zoomToHighlight: () => this.projector.zoomToHighlight(),
+      focus: {
+        pick: (i) => this.projector.setFocus(i),
+        close: () => this.projector.setFocus(-1),
+        setK: (k) => { if (k >= 1 && k < this.n) this.setTrait("neighbor_k", Math.round(k)); },
+        setMetric: (metric) => this.setTrait("neighbor_metric", metric),
+      },
     });
     const c = this.chrome;
     this.root = c.root;
@@ -101,6 +125,7 @@ export class ScatterView {
     this.overlay = c.overlay;
     this.tooltip = new HoverTooltip(this, c.tooltip);
     this.labels = new LabelsAndSelection(this);
+    this.projector = new ProjectorControls(this);
     this.sync = new ChromeSync(this);
     this.player = new ReplayPlayer({ onPosition: (p) => this.showReplay(p), onEnd: () => this.goLive() });
     try {
@@ -121,8 +146,13 @@ export class ScatterView {
     const c = this.chrome;
     return [
       ["labels", () => this.labels.loadLabels()],
+      ["colors", () => this.labels.loadColors()],
       ["pca", () => this.loadPca()],
       ["selection", () => this.labels.loadSelection()],
+      ["highlight", () => { this.labels.loadHighlight(); this.projector.showCount(); }],
+      ["hidden", () => this.labels.loadHidden()],
+      ["searchIndex", () => this.projector.loadIndex()],
+      ["query", () => this.projector.loadQuery()],
       ["layout", () => loadSettledLayout(this)],
       ["keyframes", () => this.loadKeyframes()],
       ["view", () => this.animateView(m.get("view"))],
@@ -138,6 +168,8 @@ export class ScatterView {
       ["pointStyle", () => this.sync.pointStyle()],
       // Without WebGL the view says so in the error banner until the kernel reports an error of its own.
       ["banners", () => { c.errorBanner.show(m.get("error") || this.rendererError); c.noticeBanner.show(m.get("notice")); }],
+      ["focus", () => this.projector.loadFocus()],
+      ["keptShare", () => this.projector.showKeptShare()],
       ["draw", () => this.requestDraw()],
     ];
   }
@@ -208,6 +240,7 @@ export class ScatterView {
     this.displayedNorm = normalization(layoutBounds(xy));
     if (this.renderer) this.renderer.setPositions(xy, this.displayedNorm);
     this.tooltip.invalidate();
+    this.projector.layoutChanged();
     this.requestDraw();
   }
 
@@ -287,7 +320,7 @@ export class ScatterView {
     if (this.morph.running) {
       const t = Math.min(1, (performance.now() - this.morph.start) / MORPH_MS);
       this.morph.value = this.morph.from + (this.morph.to - this.morph.from) * easeInOut(t);
-      if (t >= 1) this.morph.running = false;
+      if (t >= 1) { this.morph.running = false; this.projector.layoutChanged(); }
       else this.requestDraw();
     }
     drawLayout(this);
@@ -328,6 +361,23 @@ export class ScatterView {
     return worldToScreen(this.camera, this.width, this.height, wx, wy);
   }
 
+  /** The visible point drawn nearest to plot position (sx, sy) within `radiusPx` (or the point
+   * size), or -1. A linear scan of the layout on screen: one click, any layout, moving or not. */
+  pointAt(sx, sy, radiusPx) {
+    const { xy, norm } = this.hitLayout();
+    if (!xy || xy.length !== this.n * 2) return -1;
+    const radius = Math.max(radiusPx, this.pointSize() / 2 + 2);
+    let best = -1;
+    let bestD2 = radius * radius;
+    for (let i = 0; i < this.n; i += 1) {
+      if (!this.labels.isVisible(i)) continue;
+      const [px, py] = worldToScreen(this.camera, this.width, this.height, (xy[2 * i] - norm.cx) * norm.scale, (xy[2 * i + 1] - norm.cy) * norm.scale);
+      const d2 = (px - sx) ** 2 + (py - sy) ** 2;
+      if (d2 < bestD2) { bestD2 = d2; best = i; }
+    }
+    return best;
+  }
+
   /** Remove every listener, timer, observer and GL resource this view holds. */
   dispose() {
     this.disposed = true;
@@ -336,6 +386,7 @@ export class ScatterView {
     this.unbindPointer();
     if (this.raf) cancelAnimationFrame(this.raf);
     this.sync.dispose();
+    this.projector.dispose();
     clearTimeout(this.restTimer);
     clearTimeout(this.replayStartTimer);
     this.player.stop();

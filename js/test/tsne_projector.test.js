@@ -1,0 +1,95 @@
+// Embedding-Projector helpers: search rules (shared with Python), layout neighbours and the kept
+// count, colour by number through a LUT, and the per-point state bits.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { SearchIndex, isRegex, queryMatcher } from "../src/tsne/search.js";
+import { keptCount, layoutNearest } from "../src/tsne/neighbors.js";
+import { NO_VALUE_RGB, colorbarTicks, valueColors } from "../src/tsne/color_scale.js";
+
+const texts = ["Paris", "##ing", "parisian", "42", "un", "running", "", "Ünïcode"];
+const codes = new Uint16Array([0, 1, 0, 2, 1, 1, 2, 0]);
+const names = ["city", "piece", "number"];
+
+test("substring search is case-insensitive, trimmed, over texts and label names", () => {
+  const index = new SearchIndex(texts, codes, names, texts.length);
+  assert.deepEqual(index.search("paris").indices, [0, 2]);
+  assert.deepEqual(index.search("  PARIS ").indices, [0, 2]);
+  assert.deepEqual(index.search("ing").indices, [1, 5]);
+  // "numb" matches no text but label 2's name: its points 3 and 6 (6 has no text at all).
+  assert.deepEqual(index.search("numb").indices, [3, 6]);
+  assert.deepEqual(index.search("ünï").indices, [7]);
+  assert.deepEqual(index.search("").indices, []);
+  assert.equal(index.search("   ").error, "");
+  assert.deepEqual(index.search("zzz").indices, []);
+});
+
+test("/regex/ search: case-insensitive, unanchored; invalid and empty patterns are errors that match nothing", () => {
+  const index = new SearchIndex(texts, codes, names, texts.length);
+  assert.deepEqual(index.search("/^par/").indices, [0, 2]);
+  // /^p/ also matches the label name "piece": its points 1, 4, 5 join.
+  assert.deepEqual(index.search("/^p/").indices, [0, 1, 2, 4, 5]);
+  assert.deepEqual(index.search("/^##|^\\d+$/").indices, [1, 3]);
+  assert.deepEqual(index.search("/IN/").indices, [1, 5]);
+  const invalid = index.search("/(/");
+  assert.deepEqual(invalid.indices, []);
+  assert.match(invalid.error, /^Invalid regular expression \/\(\/:/);
+  const empty = index.search("//");
+  assert.deepEqual(empty.indices, []);
+  assert.match(empty.error, /empty/);
+  assert.equal(isRegex("/a/"), true);
+  assert.equal(isRegex("/"), false);
+  assert.equal(isRegex("a/"), false);
+  // A lone slash or a slash inside the text is a substring search.
+  assert.equal(queryMatcher("/").matcher.test("a/b", "a/b"), true);
+});
+
+test("search without labels or texts", () => {
+  assert.deepEqual(new SearchIndex([], null, [], 3).search("a").indices, []);
+  assert.deepEqual(new SearchIndex(["ab", "b", "AB"], null, [], 3).search("a").indices, [0, 2]);
+});
+
+test("layout neighbours: brute force by squared distance, nearest first, ties to the lower index", () => {
+  // Points on a line at x = 0, 1, 3, 6, 10 and one at x = -1 (tied with x = 1 for point 0).
+  const xy = new Float32Array([0, 0, 1, 0, 3, 0, 6, 0, 10, 0, -1, 0]);
+  assert.deepEqual(layoutNearest(xy, 2, 0, 3), [1, 5, 2]);
+  assert.deepEqual(layoutNearest(xy, 2, 3, 2), [2, 4]);
+  // 3-D layouts use all three coordinates.
+  const xyz = new Float32Array([0, 0, 0, 0, 0, 5, 1, 1, 1, 0, 2, 0]);
+  assert.deepEqual(layoutNearest(xyz, 3, 0, 2), [2, 3]);
+  // Against a full sort on random data.
+  const n = 500;
+  const random = new Float32Array(2 * n);
+  let seed = 7;
+  for (let i = 0; i < random.length; i += 1) { seed = (seed * 16807) % 2147483647; random[i] = seed / 2147483647; }
+  const d2 = (j) => (random[2 * j] - random[0]) ** 2 + (random[2 * j + 1] - random[1]) ** 2;
+  const expected = [...Array(n).keys()].slice(1).sort((a, b) => d2(a) - d2(b) || a - b).slice(0, 10);
+  assert.deepEqual(layoutNearest(random, 2, 0, 10), expected);
+});
+
+test("kept count: how many true neighbours are also layout neighbours", () => {
+  assert.equal(keptCount([4, 7, 9, 12], [12, 3, 4, 8]), 2);
+  assert.equal(keptCount([1, 2, 3], [1, 2, 3]), 3);
+  assert.equal(keptCount([1, 2, 3], []), 0);
+  assert.equal(keptCount([], [1]), 0);
+});
+
+test("colour by number: value -> LUT entry floor((v - lo) / (hi - lo) * 256), NaN grey", () => {
+  const lut = new Uint8Array(768);
+  for (let i = 0; i < 256; i += 1) { lut[3 * i] = i; lut[3 * i + 1] = 255 - i; lut[3 * i + 2] = 7; }
+  const values = new Float32Array([10, 20, 15, NaN, 12.5, 30, 0]);
+  const rgba = valueColors(values, [10, 20], lut);
+  const red = (p) => rgba[4 * p];
+  assert.equal(red(0), 0); // lo -> entry 0
+  assert.equal(red(1), 255); // hi -> entry 255 (v = 1 maps to N - 1)
+  assert.equal(red(2), 128); // 0.5 * 256
+  assert.deepEqual([...rgba.slice(12, 16)], [...NO_VALUE_RGB, 255]);
+  assert.equal(red(4), 64); // 0.25 * 256
+  assert.equal(red(5), 255); // above the range: clamped
+  assert.equal(red(6), 0); // below the range: clamped
+  assert.equal(rgba[4 * 2 + 1], 255 - 128);
+  assert.ok([...Array(7).keys()].every((p) => rgba[4 * p + 3] === 255));
+  // A constant colour: the middle of the colormap.
+  assert.equal(valueColors(new Float32Array([3, 3]), [3, 3], lut)[0], 128);
+  assert.deepEqual(colorbarTicks([0, 1]), ["0", "0.5", "1"]);
+  assert.deepEqual(colorbarTicks([-2.5, 123456]), ["-2.5", "6.17e+4", "1.23e+5"]);
+});
