@@ -1,6 +1,6 @@
 // The 2-D overlay canvas above the WebGL plot: the lasso being drawn, the ring around the hovered
-// point, and the focused point's lines to its true neighbours (green: also a neighbour in the
-// layout, orange: not). Cleared only when something was drawn on it before.
+// point, and the focused point's lines to its true neighbours (solid green: also a neighbour in
+// the layout; dashed red: not, so the two read apart whatever the label colours). Cleared only when something was drawn on it before.
 
 /** Draw the lasso polygon and the hover ring of `view`; a no-op when both are absent and were. */
 export function drawOverlay(view) {
@@ -39,7 +39,7 @@ export function drawOverlay(view) {
 }
 
 const KEPT_COLOR = "#1a7f37";
-const LOST_COLOR = "#dc6803";
+const LOST_COLOR = "#b42318";
 
 /** Lines from the focused point to its true neighbours, a ring on each, and one on the focus. */
 function drawNeighborLines(view, ctx, focus) {
@@ -51,11 +51,14 @@ function drawNeighborLines(view, ctx, focus) {
   for (const j of neighbors) {
     if (j < 0 || j >= view.n) continue;
     const [x, y] = view.screenPosition(j);
-    ctx.strokeStyle = inLayout.has(j) ? KEPT_COLOR : LOST_COLOR;
+    const kept = inLayout.has(j);
+    ctx.strokeStyle = kept ? KEPT_COLOR : LOST_COLOR;
+    ctx.setLineDash(kept ? [] : [5, 3]);
     ctx.beginPath();
     ctx.moveTo(fx, fy);
     ctx.lineTo(x, y);
     ctx.stroke();
+    ctx.setLineDash([]);
     ctx.beginPath();
     ctx.arc(x, y, ring, 0, Math.PI * 2);
     ctx.stroke();

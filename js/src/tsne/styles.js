@@ -92,6 +92,7 @@ export const CSS = `
 .nbviz-tsne ol.neighbors li { cursor: pointer; padding: 1px 0; }
 .nbviz-tsne ol.neighbors li:hover { color: var(--accent); }
 .nbviz-tsne ol.neighbors li.kept-in-layout::marker { color: #1a7f37; font-weight: 700; }
+.nbviz-tsne ol.neighbors li.kept-in-layout .name { color: #1a7f37; }
 .nbviz-tsne ol.neighbors li.note { list-style: none; margin-left: -20px; color: var(--muted); cursor: default; }
 .nbviz-tsne ol.neighbors .distance { float: right; color: var(--muted); font-variant-numeric: tabular-nums; }
 .nbviz-tsne .kept-readout { font-size: 12px; color: var(--muted); }
