@@ -93,3 +93,32 @@ test("colour by number: value -> LUT entry floor((v - lo) / (hi - lo) * 256), Na
   assert.deepEqual(colorbarTicks([0, 1]), ["0", "0.5", "1"]);
   assert.deepEqual(colorbarTicks([-2.5, 123456]), ["-2.5", "6.17e+4", "1.23e+5"]);
 });
+
+test("uint16 frames: x = min + code / 65535 * (max - min) recovers the layout within half a step", async () => {
+  const { frameLayout } = await import("../src/tsne/frames.js");
+  const n = 1000;
+  const xy = new Float64Array(2 * n);
+  let seed = 3;
+  for (let i = 0; i < xy.length; i += 1) { seed = (seed * 16807) % 2147483647; xy[i] = (seed / 2147483647) * 80 - 30; }
+  const bounds = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < n; i += 1) {
+    bounds[0] = Math.min(bounds[0], xy[2 * i]); bounds[2] = Math.max(bounds[2], xy[2 * i]);
+    bounds[1] = Math.min(bounds[1], xy[2 * i + 1]); bounds[3] = Math.max(bounds[3], xy[2 * i + 1]);
+  }
+  // The kernel's encoding (nbviz.widgets.tsne_keyframes.quantize_layout): round((x - min) / span * 65535).
+  const codes = new Uint16Array(2 * n);
+  for (let i = 0; i < n; i += 1) {
+    codes[2 * i] = Math.round(((xy[2 * i] - bounds[0]) / (bounds[2] - bounds[0])) * 65535);
+    codes[2 * i + 1] = Math.round(((xy[2 * i + 1] - bounds[1]) / (bounds[3] - bounds[1])) * 65535);
+  }
+  const decoded = frameLayout({ bounds }, new DataView(codes.buffer), n);
+  const step = [(bounds[2] - bounds[0]) / 65535, (bounds[3] - bounds[1]) / 65535];
+  for (let i = 0; i < 2 * n; i += 1) {
+    // Half a step of rounding, plus float32 storage of the result (|x| <= 50: 2^-24 * 64).
+    assert.ok(Math.abs(decoded[i] - xy[i]) <= step[i % 2] / 2 + 4e-6, `${i}: ${decoded[i]} vs ${xy[i]}`);
+  }
+  assert.equal(decoded[codes.indexOf(0)], Math.fround(bounds[0]));
+  // A float32 frame (no bounds) is the buffer itself.
+  const raw = new Float32Array([1.5, -2]);
+  assert.deepEqual([...frameLayout({}, new DataView(raw.buffer), 1)], [1.5, -2]);
+});

@@ -6,8 +6,10 @@ and the settled layout live in traits so a later view, a re-render or an exporte
 
 Messages, front end -> kernel: {"type": "hello"} when a view appears, {"type": "ack", "seq": s}
 after a frame is drawn, {"type": "command", "name": "play" | "pause" | "stop" | "restart" | "step"}.
-Kernel -> front end: {"type": "frame", "seq", "iteration", "kl", "exaggeration"} with one
-buffer, the N x 2 float32 layout.
+{"type": "hello" | "view_span", "view": id, "span_px": p} says over how many device pixels a
+view draws the layout's longer side. Kernel -> front end: {"type": "frame", "seq", "iteration",
+"kl", "exaggeration"} with one buffer, the N x 2 float32 layout, or uint16 codes plus "bounds"
+when that changes no pixel in any view (see nbviz.widgets.tsne_frames).
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import traitlets
 
 from nbviz.widgets.base import NbvizWidget
 from nbviz.widgets.streaming import FrameStreamer, StreamCallbacks
+from nbviz.widgets.tsne_frames import FrameEncoder
 from nbviz.widgets.tsne_inputs import encode_labels, encode_texts, encode_thumbnails
 from nbviz.widgets.tsne_keyframes import KeyframeRecorder
 from nbviz.widgets.tsne_projector import DEFAULT_COLORMAP, ProjectorTools
@@ -129,6 +132,7 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
             warnings.simplefilter("always")
             self._optimizer = self._tsne.optimizer(matrix)
         self._recorder = KeyframeRecorder(every=keyframe_every)
+        self._frame_encoder = FrameEncoder()
         self._kl_points: list[list[float]] = []
         self._last_kl: float | None = None
         self._engine_lock = threading.RLock()
@@ -319,7 +323,8 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
             "kl": None if frame.kl is None else float(frame.kl),
             "exaggeration": float(frame.exaggeration),
         }
-        self.send(content, buffers=[layout.data])
+        extra, buffer = self._frame_encoder.encode(layout)
+        self.send({**content, **extra}, buffers=[buffer])
 
     def _record_keyframe(self, iteration: int, embedding: Any) -> None:
         self._recorder.record(iteration, _layout_to_numpy(embedding))
@@ -485,6 +490,8 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
             self._streamer.ack(int(content.get("seq", 0)))
         elif kind == "hello":
             self._streamer.consumer_reset()
+        if kind in ("hello", "view_span") and "span_px" in content:
+            self._frame_encoder.report(str(content.get("view", "")), float(content["span_px"]))
         elif kind == "command":
             action = {
                 "play": self.start,

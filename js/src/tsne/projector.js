@@ -2,6 +2,7 @@
 // the kernel once typing pauses), zoom to the matches, focus a clicked point and show its true
 // neighbours (which the kernel computes in the original space) against its neighbours in the
 // layout on screen, and the whole-plot readout of neighbours kept.
+import { worldToScreen } from "./geometry.js";
 import { keptCount, layoutNearest } from "./neighbors.js";
 import { SearchIndex } from "./search.js";
 
@@ -85,8 +86,26 @@ export class ProjectorControls {
 
   /** A click on the plot at (sx, sy): focus the nearest visible point there, or clear the focus. */
   click(sx, sy) {
-    const i = this.view.pointAt(sx, sy, CLICK_RADIUS_PX);
+    const i = this.pointAt(sx, sy, CLICK_RADIUS_PX);
     this.setFocus(i);
+  }
+
+  /** The visible point drawn nearest to plot position (sx, sy) within `radiusPx` (or the point
+   * size), or -1. A linear scan of the layout on screen: one click, any layout, moving or not. */
+  pointAt(sx, sy, radiusPx) {
+    const view = this.view;
+    const { xy, norm } = view.hitLayout();
+    if (!xy || xy.length !== view.n * 2) return -1;
+    const radius = Math.max(radiusPx, view.pointSize() / 2 + 2);
+    let best = -1;
+    let bestD2 = radius * radius;
+    for (let i = 0; i < view.n; i += 1) {
+      if (!view.labels.isVisible(i)) continue;
+      const [px, py] = worldToScreen(view.camera, view.width, view.height, (xy[2 * i] - norm.cx) * norm.scale, (xy[2 * i + 1] - norm.cy) * norm.scale);
+      const d2 = (px - sx) ** 2 + (py - sy) ** 2;
+      if (d2 < bestD2) { bestD2 = d2; best = i; }
+    }
+    return best;
   }
 
   /** Focus point i (-1: none) in the kernel, which answers with its true neighbours. */

@@ -7,7 +7,7 @@ import { buildChrome } from "./chrome.js";
 import { transportState } from "./chrome_state.js";
 import { ChromeSync } from "./chrome_sync.js";
 import { HOME, layoutBounds, normalization, worldToScreen } from "./geometry.js";
-import { drawLayout, drawStreamedFrame, loadSettledLayout, receiveFrame } from "./frames.js";
+import { drawLayout, drawStreamedFrame, loadSettledLayout, receiveFrame, reportSpanSoon, spanPixels } from "./frames.js";
 import { bindPointer } from "./interaction.js";
 import { LabelsAndSelection } from "./labels.js";
 import { drawOverlay } from "./overlay.js";
@@ -85,7 +85,9 @@ export class ScatterView {
     this.parts.bindTraits(model, TRAIT_EFFECTS);
     this.onMessage = (message, buffers) => receiveFrame(this, message, buffers);
     model.on("msg:custom", this.onMessage);
-    if (!this.offline) model.send({ type: "hello" });
+    this.viewId = Math.random().toString(36).slice(2);
+    this.reportedSpan = spanPixels(this);
+    if (!this.offline) model.send({ type: "hello", view: this.viewId, span_px: this.reportedSpan });
     else if (this.track.count > 1) this.replayStartTimer = setTimeout(() => this.playReplay(0), OFFLINE_REPLAY_DELAY_MS);
   }
 
@@ -325,6 +327,7 @@ export class ScatterView {
     }
     drawLayout(this);
     this.drawOverlay();
+    reportSpanSoon(this);
     if (frame) {
       this.stats.framesDrawn += 1;
       this.model.send({ type: "ack", seq: frame.seq });
@@ -361,23 +364,6 @@ export class ScatterView {
     return worldToScreen(this.camera, this.width, this.height, wx, wy);
   }
 
-  /** The visible point drawn nearest to plot position (sx, sy) within `radiusPx` (or the point
-   * size), or -1. A linear scan of the layout on screen: one click, any layout, moving or not. */
-  pointAt(sx, sy, radiusPx) {
-    const { xy, norm } = this.hitLayout();
-    if (!xy || xy.length !== this.n * 2) return -1;
-    const radius = Math.max(radiusPx, this.pointSize() / 2 + 2);
-    let best = -1;
-    let bestD2 = radius * radius;
-    for (let i = 0; i < this.n; i += 1) {
-      if (!this.labels.isVisible(i)) continue;
-      const [px, py] = worldToScreen(this.camera, this.width, this.height, (xy[2 * i] - norm.cx) * norm.scale, (xy[2 * i + 1] - norm.cy) * norm.scale);
-      const d2 = (px - sx) ** 2 + (py - sy) ** 2;
-      if (d2 < bestD2) { bestD2 = d2; best = i; }
-    }
-    return best;
-  }
-
   /** Remove every listener, timer, observer and GL resource this view holds. */
   dispose() {
     this.disposed = true;
@@ -388,6 +374,7 @@ export class ScatterView {
     this.sync.dispose();
     this.projector.dispose();
     clearTimeout(this.restTimer);
+    clearTimeout(this.spanTimer);
     clearTimeout(this.replayStartTimer);
     this.player.stop();
     this.resizeObserver.disconnect();
