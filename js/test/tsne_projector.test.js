@@ -122,3 +122,36 @@ test("uint16 frames: x = min + code / 65535 * (max - min) recovers the layout wi
   const raw = new Float32Array([1.5, -2]);
   assert.deepEqual([...frameLayout({}, new DataView(raw.buffer), 1)], [1.5, -2]);
 });
+
+test("3-D orbit camera: rotation is orthonormal, the centre projects to 0, nearer points spread wider", async () => {
+  const { CAMERA_DISTANCE, normalization3, orbitBy, PITCH_LIMIT, project, rotation } = await import("../src/tsne/orbit.js");
+  const r = rotation({ yaw: 0.7, pitch: -0.4 });
+  for (let a = 0; a < 3; a += 1) {
+    for (let b = 0; b < 3; b += 1) {
+      const dot = r[3 * a] * r[3 * b] + r[3 * a + 1] * r[3 * b + 1] + r[3 * a + 2] * r[3 * b + 2];
+      assert.ok(Math.abs(dot - (a === b ? 1 : 0)) < 1e-12);
+    }
+  }
+  // Cube corners at +-1 around (10, 20, 30), scaled x2: world coordinates are the corners / 1.
+  const xyz = new Float32Array([9, 19, 29, 11, 21, 31, 10, 20, 30]);
+  assert.deepEqual(normalization3(xyz), { centre: [10, 20, 30], scale: 1 });
+  const flat = project(xyz, { yaw: 0, pitch: 0 });
+  // No rotation: s = D / (D - z); the corner at z = -1 shrinks, the one at z = +1 grows, the centre stays 0.
+  const d = CAMERA_DISTANCE;
+  assert.ok(Math.abs(flat[0] - (-1 * d) / (d + 1)) < 1e-6 && Math.abs(flat[1] - (-1 * d) / (d + 1)) < 1e-6);
+  assert.ok(Math.abs(flat[2] - d / (d - 1)) < 1e-6);
+  assert.deepEqual([flat[4], flat[5]], [0, 0]);
+  // A quarter turn of yaw brings the +z corner to the right (+x): R_y(pi/2) maps z -> x.
+  const turned = project(new Float32Array([0, 0, 1, 0, 0, -1]), { yaw: Math.PI / 2, pitch: 0 });
+  assert.ok(turned[0] > 0.99 && Math.abs(turned[1]) < 1e-6 && turned[2] < -0.99);
+  assert.equal(orbitBy({ yaw: 0, pitch: 1.4 }, 10, 1000).pitch, PITCH_LIMIT);
+  assert.ok(orbitBy({ yaw: 0, pitch: 0 }, 100, 0).yaw > 0);
+});
+
+test("keyframes of 3-D layouts decode with six bounds", async () => {
+  const { decodeKeyframe } = await import("../src/tsne/streaming.js");
+  const codes = new Uint16Array([0, 65535, 32768, 65535, 0, 0, /* keyframe 1 */ 1, 2, 3, 4, 5, 6]);
+  const xyz = decodeKeyframe(codes, 2, 0, [-1, 0, 10, 1, 2, 20]);
+  const want = [-1, 2, 10 + (32768 / 65535) * 10, 1, 0, 10];
+  want.forEach((v, i) => assert.ok(Math.abs(xyz[i] - v) < 1e-5, `${i}: ${xyz[i]} vs ${v}`));
+});

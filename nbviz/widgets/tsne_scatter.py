@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 
 def _layout_to_numpy(embedding: Any) -> np.ndarray:
-    """A float32 N x 2 copy of a layout (torch tensor on any device, or array): never a view."""
+    """A float32 N x 2 (N x 3) copy of a layout (torch tensor on any device, or array): never a view."""
     if hasattr(embedding, "detach"):
         embedding = embedding.detach().to("cpu").float().numpy()
     return np.array(embedding, dtype=np.float32, copy=True, order="C")
@@ -73,6 +73,7 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
 
     # Data the front end draws (binary, little-endian).
     n_points = traitlets.Int(0).tag(sync=True)
+    n_dims = traitlets.Int(2).tag(sync=True)  # 2, or 3 for a point cloud the view orbits
     label_codes = traitlets.Bytes(b"").tag(sync=True)
     label_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     texts = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -141,6 +142,7 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         self._target_iteration = int(self._optimizer.n_iter)
         traits = dict(
             n_points=n_points,
+            n_dims=int(self._optimizer.embedding.shape[1]),
             label_codes=codes.tobytes() if codes is not None else b"",
             label_names=names,
             texts=text_list,

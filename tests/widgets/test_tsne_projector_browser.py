@@ -128,3 +128,58 @@ def test_search_focus_and_legend_in_jupyterlab(lab, screenshot):
     page.wait_for_timeout(300)
     assert np.abs(hidden - plot_pixels(widget)).sum(axis=-1).astype(bool).mean() > 0.001
     assert not page.console_errors, page.console_errors
+
+
+SETUP_3D = """
+from nbviz import TSNEScatter
+from nbviz.data import digits
+X, y = digits()
+w3 = TSNEScatter(X[:600], labels=y[:600], texts=[f"digit {v} #{i}" for i, v in enumerate(y[:600])],
+                 n_components=3, random_state=0, n_iter=400)
+w3
+"""
+
+
+@pytest.mark.browser
+def test_3d_cloud_streams_orbits_on_drag_and_hovers_in_jupyterlab(lab, screenshot):
+    page = lab.open_notebook([SETUP_3D], "tsne_projector_3d.ipynb")
+    widget = page.locator(".nbviz-tsne").first
+    widget.wait_for(timeout=60_000)
+    # It streams like the 2-D plot: frames arrive and are drawn while the run goes on.
+    page.wait_for_function(f"() => ({HOOK})().stats().framesDrawn >= 5", timeout=60_000)
+    assert "drag: orbit" in widget.locator(".hint").inner_text()
+    widget.locator(".badge", has_text="Finished").wait_for(timeout=180_000)
+    page.wait_for_timeout(300)
+    before = plot_pixels(widget)
+    where = f"() => ({HOOK})().screenPosition(7)"
+    start = page.evaluate(where)
+    screenshot(widget, "tsne_projector_3d_before.png")
+
+    # Drag across the plot: the cloud turns (pixels and the projected position of a point move).
+    rect = widget.locator(".plot").bounding_box()
+    x0, y0 = rect["x"] + rect["width"] * 0.3, rect["y"] + rect["height"] * 0.5
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x0 + 18 * step, y0 + 4 * step)
+    page.mouse.up()
+    page.wait_for_timeout(400)
+    after = plot_pixels(widget)
+    moved = np.hypot(*(np.array(page.evaluate(where)) - np.array(start)))
+    assert moved > 5, f"point 7 moved only {moved:.1f} px on screen"
+    assert (np.abs(before - after).sum(axis=-1) > 30).mean() > 0.005
+    screenshot(widget, "tsne_projector_3d_rotated.png")
+
+    # Hover still finds the point under the cursor in the turned view.
+    positions = np.array(page.evaluate(f"""() => {{ const h = ({HOOK})(); const out = [];
+        for (let i = 0; i < 600; i += 1) out.push(h.screenPosition(i)); return out; }}"""))
+    d = np.linalg.norm(positions[:, None] - positions[None], axis=-1)
+    np.fill_diagonal(d, np.inf)
+    inside = (positions[:, 0] > 60) & (positions[:, 0] < rect["width"] - 60) & (positions[:, 1] > 60) & (positions[:, 1] < rect["height"] - 60)
+    target = int(np.argmax(np.where(inside, d.min(axis=1), 0)))
+    page.mouse.move(rect["x"] + positions[target, 0], rect["y"] + positions[target, 1])
+    tooltip = widget.locator(".tooltip")
+    tooltip.wait_for(state="visible", timeout=10_000)
+    assert tooltip.get_attribute("data-index") == str(target)
+    screenshot(widget, "tsne_projector_3d_hover.png")
+    assert not page.console_errors, page.console_errors

@@ -6,10 +6,13 @@ import { OFFLINE_REASON } from "./chrome_state.js";
 import { colorbar, focusPanel, keptReadout, searchBox } from "./projector_panel.js";
 import { CSS } from "./styles.js";
 
-const HINT = "scroll: zoom · drag: pan · click: neighbours · shift-drag: lasso · double-click: reset";
+const HINTS = {
+  2: "scroll: zoom · drag: pan · click: neighbours · shift-drag: lasso · double-click: reset",
+  3: "scroll: zoom · drag: orbit · click: neighbours · shift-drag: lasso · double-click: reset",
+};
 
 /** Build the chrome inside `el`; returns its widgets (see each builder for its update methods). */
-export function buildChrome(el, { title, maxPerplexity }, actions) {
+export function buildChrome(el, { title, maxPerplexity, dims }, actions) {
   const style = element("style");
   style.textContent = CSS;
   const root = element("div", "nbviz-tsne");
@@ -26,7 +29,7 @@ export function buildChrome(el, { title, maxPerplexity }, actions) {
   ], actions.setView);
   bar.append(transport.node, progress.node, kl.node, element("div", "spacer"), viewToggle.node);
 
-  const plotArea = plot(actions);
+  const plotArea = plot(actions, HINTS[dims]);
   const side = sidePanel({ maxPerplexity }, actions);
   const timeline = timelineBar(actions);
   root.append(bar, plotArea.node, side.node, timeline.node);
@@ -101,7 +104,7 @@ function klBox() {
   };
 }
 
-function plot(actions) {
+function plot(actions, hint) {
   const node = element("div", "plot pan");
   const canvas = element("canvas");
   const overlay = element("canvas", "overlay");
@@ -115,7 +118,7 @@ function plot(actions) {
   const errorBanner = banner("error", actions.dismiss);
   const noticeBanner = banner("notice", actions.dismiss);
   const tooltip = element("div", "tooltip");
-  node.append(canvas, overlay, tools, badge, element("div", "hint", HINT), errorBanner.node, noticeBanner.node, tooltip);
+  node.append(canvas, overlay, tools, badge, element("div", "hint", hint), errorBanner.node, noticeBanner.node, tooltip);
   const showBadge = ({ text, color }) => { badge.textContent = text; badge.style.color = color; };
   return { node, parts: { plot: node, canvas, overlay, toolToggle, badge, showBadge, errorBanner, noticeBanner, tooltip } };
 }

@@ -58,7 +58,7 @@ export function receiveFrame(view, message, buffers) {
 export function loadSettledLayout(view) {
   const model = view.model;
   const xy = asFloat32(model.get("positions"));
-  if (xy.length !== view.n * 2) return;
+  if (xy.length !== view.n * view.dims) return;
   view.settled = xy;
   view.latestLive = null;
   const settledSeq = model.get("positions_seq");
@@ -93,7 +93,7 @@ export function drawLayout(view) {
   if (!renderer || !view.displayed) return;
   const start = performance.now();
   renderer.mix = view.morph.value;
-  if (view.n >= IMAGE_CACHE_MIN_POINTS && view.layoutIsStatic()) drawViaCache(view);
+  if (view.n >= IMAGE_CACHE_MIN_POINTS && view.dims === 2 && view.layoutIsStatic()) drawViaCache(view);
   else renderer.draw(view.camera, MARGIN);
   view.stats.draws += 1;
   view.stats.lastDrawMs = performance.now() - start;

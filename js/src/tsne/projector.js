@@ -2,6 +2,7 @@
 // the kernel once typing pauses), zoom to the matches, focus a clicked point and show its true
 // neighbours (which the kernel computes in the original space) against its neighbours in the
 // layout on screen, and the whole-plot readout of neighbours kept.
+import { layoutInDims } from "./cloud.js";
 import { worldToScreen } from "./geometry.js";
 import { keptCount, layoutNearest } from "./neighbors.js";
 import { SearchIndex } from "./search.js";
@@ -135,9 +136,9 @@ export class ProjectorControls {
   recountKept() {
     const { model, n } = this.view;
     const focus = model.get("focus");
-    const layout = this.view.hitLayout();
+    const { xy, dims } = layoutInDims(this.view);
     const k = (model.get("focus_neighbors") || []).length;
-    this.layoutNeighbors = focus >= 0 && k && layout.xy && layout.xy.length === 2 * n ? layoutNearest(layout.xy, 2, focus, k) : [];
+    this.layoutNeighbors = focus >= 0 && k && xy && xy.length === dims * n ? layoutNearest(xy, dims, focus, k) : [];
   }
 
   /** The neighbour panel: the focused point, its neighbours with distances and the kept count. */

@@ -10,6 +10,8 @@ import { HOME, layoutBounds, normalization, worldToScreen } from "./geometry.js"
 import { drawLayout, drawStreamedFrame, loadSettledLayout, receiveFrame, reportSpanSoon, spanPixels } from "./frames.js";
 import { bindPointer } from "./interaction.js";
 import { LabelsAndSelection } from "./labels.js";
+import { setOrbit } from "./cloud.js";
+import { HOME_ORBIT, PROJECTED_NORM, project } from "./orbit.js";
 import { drawOverlay } from "./overlay.js";
 import { ProjectorControls } from "./projector.js";
 import { PointRenderer } from "./renderer.js";
@@ -71,6 +73,7 @@ export class ScatterView {
     this.model = model;
     this.inbox = new FrameInbox();
     this.camera = { ...HOME };
+    this.orbit = { ...HOME_ORBIT }; // 3-D layouts only
     this.mode = "live"; // "live" shows the stream / settled layout; "replay" shows keyframes
     this.replayPosition = 0;
     this.morph = { value: model.get("view") === "pca" ? 1 : 0, from: 0, to: 0, start: 0, running: false };
@@ -95,9 +98,12 @@ export class ScatterView {
 
   get n() { return this.model.get("n_points"); }
 
+  /** Coordinates per point: 2, or 3 for a point cloud seen through the orbit camera. */
+  get dims() { return this.model.get("n_dims") === 3 ? 3 : 2; }
+
   build(el) {
     const maxPerplexity = Math.max(2, Math.min(100, Math.floor((this.n - 1) / 3)));
-    this.chrome = buildChrome(el, { title: this.model.get("title"), maxPerplexity }, {
+    this.chrome = buildChrome(el, { title: this.model.get("title"), maxPerplexity, dims: this.dims }, {
       togglePlay: () => this.command(this.model.get("status") === "running" ? "pause" : "play"),
       command: (name) => this.command(name),
       setView: (value) => this.setView(value),
@@ -179,8 +185,10 @@ export class ScatterView {
   // ---- trait -> view ---------------------------------------------------------------------------
   /** The PCA start layout: the renderer's morph target and its normalisation. */
   loadPca() {
-    this.pca = asFloat32(this.model.get("pca_positions"));
-    this.pcaNorm = normalization(layoutBounds(this.pca));
+    const raw = asFloat32(this.model.get("pca_positions"));
+    this.pca3 = this.dims === 3 ? raw : null;
+    this.pca = this.pca3 ? project(raw, this.orbit) : raw;
+    this.pcaNorm = this.pca3 ? PROJECTED_NORM : normalization(layoutBounds(this.pca));
     if (this.renderer && this.pca.length === this.n * 2) this.renderer.setMorphTarget(this.pca, this.pcaNorm);
     this.tooltip.invalidate();
     this.requestDraw();
@@ -190,7 +198,7 @@ export class ScatterView {
   loadKeyframes() {
     const m = this.model;
     this.track = new KeyframeTrack(asUint16(m.get("keyframes")), m.get("keyframe_iterations") || [],
-      m.get("keyframe_bounds") || [], this.n);
+      m.get("keyframe_bounds") || [], this.n, this.dims);
     this.sync.timeline();
   }
 
@@ -229,17 +237,21 @@ export class ScatterView {
     this.chrome.toolToggle.set(value);
   }
 
-  /** Back to the camera that fits the whole layout. */
+  /** Back to the camera that fits the whole layout (and, in 3-D, the starting orbit). */
   resetCamera() {
     this.camera = { ...HOME };
+    if (this.dims === 3) setOrbit(this, { ...HOME_ORBIT });
     this.requestDraw();
   }
 
   // ---- layouts and replay ----------------------------------------------------------------------
-  /** Put an N x 2 layout into the live position buffer (in place) and re-fit its normalisation. */
-  showLayout(xy) {
+  /** Put an N x 2 layout into the live position buffer (in place) and re-fit its normalisation;
+   * an N x 3 layout is projected through the orbit camera first. */
+  showLayout(layout) {
+    const xy = this.dims === 3 ? project(layout, this.orbit, this.displayed) : layout;
+    if (this.dims === 3) this.raw3 = layout;
     this.displayed = xy;
-    this.displayedNorm = normalization(layoutBounds(xy));
+    this.displayedNorm = this.dims === 3 ? PROJECTED_NORM : normalization(layoutBounds(xy));
     if (this.renderer) this.renderer.setPositions(xy, this.displayedNorm);
     this.tooltip.invalidate();
     this.projector.layoutChanged();
