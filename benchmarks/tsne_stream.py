@@ -1,7 +1,8 @@
 """TSNEScatter streaming: frames/s drawn in headless Chromium, and what streaming costs the optimizer.
 
 Part 1 (browser). At 10k, 100k and 1M points, in one headless Chromium (SwiftShader WebGL, like the
-tests), side by side on a canvas of the same size and point size:
+tests), side by side on a canvas of the same size and point size, with frames as float32 positions
+and as uint16 codes plus a bounding box (what the kernel sends when that changes no pixel):
   - nbviz: the real TSNEScatter bundle, fed by a stand-in kernel that answers every ack at once with
     a fresh frame (a new buffer with new positions, as a websocket message would bring), so the
     browser is the only limit. Frames/s = frames drawn and acknowledged per second.
@@ -50,8 +51,23 @@ function clusters(n, seed, spread) {
   }
   return xy;
 }
-window.makeModel = (n) => {
+// The kernel's uint16 encoding (nbviz.widgets.tsne_keyframes.quantize_layout): codes and bounds.
+function quantize(xy) {
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < xy.length; i += 2) {
+    b[0] = Math.min(b[0], xy[i]); b[2] = Math.max(b[2], xy[i]);
+    b[1] = Math.min(b[1], xy[i + 1]); b[3] = Math.max(b[3], xy[i + 1]);
+  }
+  const codes = new Uint16Array(xy.length);
+  for (let i = 0; i < xy.length; i += 1) {
+    const c = i % 2;
+    codes[i] = Math.round(((xy[i] - b[c]) / (b[c + 2] - b[c])) * 65535);
+  }
+  return { codes, bounds: b };
+}
+window.makeModel = (n, encoding = "float32") => {
   const layouts = [clusters(n, 1, 4), clusters(n, 2, 5), clusters(n, 3, 6)];
+  const quantized = encoding === "uint16" ? layouts.map(quantize) : null;
   const codes = new Uint16Array(n).map((_, i) => i % 10);
   const dv = (typed) => new DataView(typed.buffer, typed.byteOffset, typed.byteLength);
   const state = {
@@ -61,6 +77,10 @@ window.makeModel = (n) => {
     keyframe_iterations: [], keyframe_bounds: [], status: "running", iteration_count: 0, n_iter: 750,
     kl_history: [], error: "", notice: "", perplexity: 30, exaggeration: 12, learning_rate: 0,
     point_size: 0, opacity: 0, view: "tsne", selection: [], title: "benchmark", _offline: false,
+    n_dims: 2, highlight: [], search_query: "", focus: -1, neighbor_k: 10, neighbor_metric: "euclidean",
+    focus_neighbors: [], focus_distances: [], kept_share: -1, kept_sample: 0, hidden_labels: [],
+    color_values: new DataView(new ArrayBuffer(0)), color_range: [0, 1], color_label: "",
+    colormap_lut: new DataView(new ArrayBuffer(0)),
   };
   const handlers = new Map();
   let seq = 0; let streaming = false;
@@ -69,9 +89,11 @@ window.makeModel = (n) => {
   const sendFrame = () => {
     if (!streaming || inFlight.size >= 2) return;
     seq += 1; inFlight.add(seq);
-    const xy = layouts[seq % 3].slice();  // a new buffer per message, like a websocket delivers
     const frame = { type: "frame", seq, iteration: seq, kl: null, phase: "main", exaggeration: 1 };
-    setTimeout(() => emit("msg:custom", frame, [new DataView(xy.buffer)]), 0);
+    // A new buffer per message, like a websocket delivers: float32 positions, or uint16 codes + bounds.
+    const data = quantized ? quantized[seq % 3].codes.slice() : layouts[seq % 3].slice();
+    if (quantized) frame.bounds = quantized[seq % 3].bounds;
+    setTimeout(() => emit("msg:custom", frame, [new DataView(data.buffer)]), 0);
   };
   return {
     get: (k) => state[k], set: (k, v) => { state[k] = v; }, save_changes() {},
@@ -89,13 +111,13 @@ window.makeModel = (n) => {
   };
 };
 
-window.runWidget = async (n, seconds) => {
+window.runWidget = async (n, seconds, encoding) => {
   const source = document.getElementById("bundle").textContent;
   const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
   const widget = (await import(url)).default;
   const host = document.getElementById("host");
   host.replaceChildren();
-  const model = window.makeModel(n);
+  const model = window.makeModel(n, encoding);
   const cleanup = widget.render({ model, el: host });
   const root = host.querySelector(".nbviz-tsne");
   await new Promise((r) => setTimeout(r, 300));
@@ -209,11 +231,13 @@ def browser_rows(sizes: list[int], seconds: float) -> list[dict]:
         page.goto(BENCH_URL)
         page.wait_for_function("() => window.benchReady === true")
         for n in sizes:
-            ours = page.evaluate("([n, s]) => window.runWidget(n, s)", [n, seconds])
-            bare = page.evaluate("([n, s, size, ps]) => window.runBare(n, s, size, ps)",
-                                 [n, seconds, ours["size"], ours["pointSize"]])
-            rows.append({"n": n, **ours, "bare": bare["fps"]})
-            print(f"  measured {n:>9,} points: nbviz {ours['fps']:.1f} fps, bare {bare['fps']:.1f} fps", flush=True)
+            for encoding in ("float32", "uint16"):
+                ours = page.evaluate("([n, s, e]) => window.runWidget(n, s, e)", [n, seconds, encoding])
+                bare = page.evaluate("([n, s, size, ps]) => window.runBare(n, s, size, ps)",
+                                     [n, seconds, ours["size"], ours["pointSize"]])
+                rows.append({"n": n, "encoding": encoding, **ours, "bare": bare["fps"]})
+                print(f"  measured {n:>9,} points, {encoding} frames: nbviz {ours['fps']:.1f} fps, "
+                      f"bare {bare['fps']:.1f} fps", flush=True)
         context.close()
     return rows
 
@@ -321,11 +345,12 @@ def main() -> None:
 
 def print_browser_table(browser: list[dict]) -> None:
     print()
-    print(f"{'points':>10} | {'nbviz streaming fps':>19} | {'bare WebGL fps':>14} | {'ratio':>5} | {'target':>6} | {'nbviz pan fps (static)':>22}")
-    print("-" * 92)
+    print(f"{'points':>10} | {'frames':>7} | {'bytes/frame':>11} | {'nbviz streaming fps':>19} | {'bare WebGL fps':>14} | {'ratio':>5} | {'target':>6} | {'nbviz pan fps (static)':>22}")
+    print("-" * 120)
     for row in browser:
         ratio = row["fps"] / row["bare"] if row["bare"] else float("nan")
-        print(f"{row['n']:>10,} | {row['fps']:>19.1f} | {row['bare']:>14.1f} | {ratio:>5.2f} | "
+        frame_bytes = row["n"] * (4 if row["encoding"] == "uint16" else 8)
+        print(f"{row['n']:>10,} | {row['encoding']:>7} | {frame_bytes:>11,} | {row['fps']:>19.1f} | {row['bare']:>14.1f} | {ratio:>5.2f} | "
               f"{'ok' if ratio >= 0.8 else 'MISS':>6} | {row['panFps']:>22.1f}")
     print(f"(plot {browser[0]['size'][0]:.0f} x {browser[0]['size'][1]:.0f} CSS px; point size as the widget's default per N)")
 

@@ -77,109 +77,96 @@ def test_python_and_browser_search_agree_on_the_minilm_vocabulary():
     assert len(python_search(tokens, None, [], "/^##/")["indices"]) > 5000
 
 
-def test_invalid_and_empty_regex_raise_and_keep_the_highlight(tsne_digits_small):
+@pytest.fixture
+def digits_scatter(tsne_digits_small):
+    """A TSNEScatter of 240 digits (labels = the digit, texts "digit <d>"), not started; closed after."""
     from nbviz import TSNEScatter
 
     X, y = tsne_digits_small
-    w = TSNEScatter(X, labels=y, texts=[f"digit {v}" for v in y], autostart=False, random_state=0)
-    try:
-        hits = w.search("DIGIT 7")
-        assert hits == [i for i, v in enumerate(y) if v == 7] and w.highlight == hits
-        assert w.search("/^digit [12]$/") == [i for i, v in enumerate(y) if v in (1, 2)]
-        kept = list(w.highlight)
-        with pytest.raises(SearchQueryError, match=r"invalid regular expression /\(/"):
-            w.search("/(/")
-        with pytest.raises(SearchQueryError, match="is empty"):
-            w.search("//")
-        assert w.highlight == kept
-        assert w.search("") == [] and w.highlight == []
-        # Label names are searched: labels are the digit values, so "/^3$/" finds the 3s.
-        assert w.search("/^3$/") == [i for i, v in enumerate(y) if v == 3]
-    finally:
-        w.close()
+    w = TSNEScatter(X, labels=y, texts=[f"digit {v}" for v in y], autostart=False, random_state=0, n_iter=60)
+    yield w, X, y
+    w.close()
 
 
-def test_trait_checks_reject_bad_values_and_keep_the_old_one(tsne_digits_small):
-    from nbviz import TSNEScatter
-
-    X, y = tsne_digits_small
-    w = TSNEScatter(X, labels=y, autostart=False, random_state=0)
-    try:
-        w.highlight = [5, 3, 3]
-        assert w.highlight == [3, 5]
-        with pytest.raises(traitlets.TraitError, match=r"highlight holds point indices outside 0..239 \(e.g. 240\)"):
-            w.highlight = [1, 240]
-        with pytest.raises(traitlets.TraitError, match="outside"):
-            w.highlight = [-1]
-        assert w.highlight == [3, 5]
-        with pytest.raises(traitlets.TraitError, match=r"focus must be a point index in 0..239 or -1"):
-            w.focus = 240
-        with pytest.raises(traitlets.TraitError, match="neighbor_k must be in 1..239"):
-            w.neighbor_k = 240
-        with pytest.raises(traitlets.TraitError, match="neighbor_metric must be 'euclidean' or 'cosine'"):
-            w.neighbor_metric = "l1"
-        with pytest.raises(traitlets.TraitError, match="hidden_labels holds point indices outside 0..9"):
-            w.hidden_labels = [10]
-        with pytest.raises(traitlets.TraitError, match="unknown colormap 'nope'"):
-            w.colormap = "nope"
-        with pytest.raises(TSNEError, match="k=240"):
-            w.neighbors_of(0, k=240)
-        with pytest.raises(TSNEError, match="unknown metric 'l1'"):
-            w.neighbors_of(0, metric="l1")
-    finally:
-        w.close()
+def test_invalid_and_empty_regex_raise_and_keep_the_highlight(digits_scatter):
+    w, _, y = digits_scatter
+    hits = w.search("DIGIT 7")
+    assert hits == [i for i, v in enumerate(y) if v == 7] and w.highlight == hits
+    assert w.search("/^digit [12]$/") == [i for i, v in enumerate(y) if v in (1, 2)]
+    kept = list(w.highlight)
+    with pytest.raises(SearchQueryError, match=r"invalid regular expression /\(/"):
+        w.search("/(/")
+    with pytest.raises(SearchQueryError, match="is empty"):
+        w.search("//")
+    assert w.highlight == kept
+    assert w.search("") == [] and w.highlight == []
+    # Label names are searched: labels are the digit values, so "/^3$/" finds the 3s.
+    assert w.search("/^3$/") == [i for i, v in enumerate(y) if v == 3]
 
 
-def test_focus_publishes_the_exact_neighbours_and_k_and_metric_follow(tsne_digits_small):
-    from nbviz import TSNEScatter
+def test_trait_checks_reject_bad_values_and_keep_the_old_one(digits_scatter):
+    w, _, _ = digits_scatter
+    w.highlight = [5, 3, 3]
+    assert w.highlight == [3, 5]
+    with pytest.raises(traitlets.TraitError, match=r"highlight holds point indices outside 0..239 \(e.g. 240\)"):
+        w.highlight = [1, 240]
+    with pytest.raises(traitlets.TraitError, match="outside"):
+        w.highlight = [-1]
+    assert w.highlight == [3, 5]
+    with pytest.raises(traitlets.TraitError, match=r"focus must be a point index in 0..239 or -1"):
+        w.focus = 240
+    with pytest.raises(traitlets.TraitError, match="neighbor_k must be in 1..239"):
+        w.neighbor_k = 240
+    with pytest.raises(traitlets.TraitError, match="neighbor_metric must be 'euclidean' or 'cosine'"):
+        w.neighbor_metric = "l1"
+    with pytest.raises(traitlets.TraitError, match="hidden_labels holds point indices outside 0..9"):
+        w.hidden_labels = [10]
+    with pytest.raises(traitlets.TraitError, match="unknown colormap 'nope'"):
+        w.colormap = "nope"
+    with pytest.raises(TSNEError, match="k=240"):
+        w.neighbors_of(0, k=240)
+    with pytest.raises(TSNEError, match="unknown metric 'l1'"):
+        w.neighbors_of(0, metric="l1")
 
-    X, y = tsne_digits_small
-    w = TSNEScatter(X, labels=y, autostart=False, random_state=0)
-    try:
-        X64 = X.astype(np.float64)
-        w.focus = 11
-        d = np.sqrt(((X64 - X64[11]) ** 2).sum(axis=1))
-        d[11] = np.inf
-        assert len(w.focus_neighbors) == 10
-        np.testing.assert_allclose(w.focus_distances, np.sort(d)[:10], rtol=1e-6)
-        assert np.all(d[w.focus_neighbors] <= np.sort(d)[9] * (1 + 1e-6))
-        w.neighbor_metric = "cosine"
-        U = X64 / np.linalg.norm(X64, axis=1, keepdims=True)
-        c = 1 - U @ U[11]
-        c[11] = np.inf
-        np.testing.assert_allclose(w.focus_distances, np.sort(c)[:10], atol=1e-6)
-        w.neighbor_k = 4
-        assert len(w.focus_neighbors) == 4
-        w.focus = -1
-        assert w.focus_neighbors == [] and w.focus_distances == []
-    finally:
-        w.close()
+
+def test_focus_publishes_the_exact_neighbours_and_k_and_metric_follow(digits_scatter):
+    w, X, _ = digits_scatter
+    X64 = X.astype(np.float64)
+    w.focus = 11
+    d = np.sqrt(((X64 - X64[11]) ** 2).sum(axis=1))
+    d[11] = np.inf
+    assert len(w.focus_neighbors) == 10
+    np.testing.assert_allclose(w.focus_distances, np.sort(d)[:10], rtol=1e-6)
+    assert np.all(d[w.focus_neighbors] <= np.sort(d)[9] * (1 + 1e-6))
+    w.neighbor_metric = "cosine"
+    U = X64 / np.linalg.norm(X64, axis=1, keepdims=True)
+    c = 1 - U @ U[11]
+    c[11] = np.inf
+    np.testing.assert_allclose(w.focus_distances, np.sort(c)[:10], atol=1e-6)
+    w.neighbor_k = 4
+    assert len(w.focus_neighbors) == 4
+    w.focus = -1
+    assert w.focus_neighbors == [] and w.focus_distances == []
 
 
-def test_kept_share_readout_matches_a_direct_count(tsne_digits_small):
+def test_kept_share_readout_matches_a_direct_count(digits_scatter):
     """N <= the sample: every point counts; the readout equals the mean overlap computed here."""
-    from nbviz import TSNEScatter
-
-    X, y = tsne_digits_small
-    w = TSNEScatter(X, labels=y, autostart=False, random_state=0, n_iter=60)
-    try:
-        w.start()
-        assert w.wait(timeout=120)
-        layout = w.embedding.astype(np.float64)
-        X64 = X.astype(np.float64)
-        total, tied = 0.0, 0
-        for i in range(len(X)):
-            dx = ((X64 - X64[i]) ** 2).sum(axis=1); dx[i] = np.inf
-            dl = ((layout - layout[i]) ** 2).sum(axis=1); dl[i] = np.inf
-            total += len(set(np.argsort(dx, kind="stable")[:10]) & set(np.argsort(dl, kind="stable")[:10])) / 10
-            # Integer pixels: the 10th and 11th true distances can tie exactly, and then either
-            # point is a correct 10th neighbour (the count of that point may differ by 0.1).
-            tied += np.sort(dx)[9] == np.sort(dx)[10]
-        assert w.kept_sample == len(X)
-        assert w.kept_share == pytest.approx(total / len(X), abs=0.1 * tied / len(X) + 1e-12)
-        assert 0.2 < w.kept_share < 1.0
-    finally:
-        w.close()
+    w, X, _ = digits_scatter
+    w.start()
+    assert w.wait(timeout=120)
+    layout = w.embedding.astype(np.float64)
+    X64 = X.astype(np.float64)
+    total, tied = 0.0, 0
+    for i in range(len(X)):
+        dx = ((X64 - X64[i]) ** 2).sum(axis=1); dx[i] = np.inf
+        dl = ((layout - layout[i]) ** 2).sum(axis=1); dl[i] = np.inf
+        total += len(set(np.argsort(dx, kind="stable")[:10]) & set(np.argsort(dl, kind="stable")[:10])) / 10
+        # Integer pixels: the 10th and 11th true distances can tie exactly, and then either
+        # point is a correct 10th neighbour (the count of that point may differ by 0.1).
+        tied += np.sort(dx)[9] == np.sort(dx)[10]
+    assert w.kept_sample == len(X)
+    assert w.kept_share == pytest.approx(total / len(X), abs=0.1 * tied / len(X) + 1e-12)
+    assert 0.2 < w.kept_share < 1.0
 
 
 def test_color_by_number_is_encoded_with_its_range_and_bad_colors_are_refused():

@@ -3,6 +3,12 @@
 // metric, "7 of 10 kept"), the whole-plot "neighbours kept" readout and the colour bar.
 import { button, element, segmented } from "./controls.js";
 
+/** Show `node` when `state` is given, hide it otherwise; returns whether it is shown. */
+function shownFor(node, state) {
+  node.style.display = state ? "" : "none";
+  return Boolean(state);
+}
+
 /** Search box: `onInput(query)` on every keystroke, `onEnter()` on Enter. */
 export function searchBox({ onInput, onEnter }) {
   const node = element("div", "search");
@@ -59,8 +65,7 @@ export function focusPanel({ pick, close, setK, setMetric }) {
     node,
     /** Show the panel for `state` (null hides it): {title, k, maxK, metric, kept, rows, note}. */
     show(state) {
-      node.style.display = state ? "" : "none";
-      if (!state) return;
+      if (!shownFor(node, state)) return;
       title.textContent = state.title;
       kInput.max = String(state.maxK);
       if (document.activeElement !== kInput) kInput.value = String(state.k);
@@ -83,7 +88,7 @@ export function keptReadout() {
   const node = element("div", "kept-readout");
   return {
     node,
-    show(text) { node.textContent = text; node.style.display = text ? "" : "none"; },
+    show(text) { if (shownFor(node, text)) node.textContent = text; },
   };
 }
 
@@ -97,8 +102,7 @@ export function colorbar() {
   return {
     node,
     show(state) {
-      node.style.display = state ? "" : "none";
-      if (!state) return;
+      if (!shownFor(node, state)) return;
       title.textContent = state.title;
       bar.style.background = state.gradient;
       ticks.replaceChildren(...state.ticks.map((t) => element("span", "", t)));
