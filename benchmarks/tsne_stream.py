@@ -162,6 +162,46 @@ window.runWidget = async (n, seconds, encoding) => {
            dropped: s1.dropped, cacheRenders: root.nbviz ? s1.cacheRenders : 0, final: statsAfterPan };
 };
 
+// --- search: keystroke to repaint with N texts (the layout at rest) -----------------------------
+window.runSearch = async (n, queries) => {
+  const source = document.getElementById("bundle").textContent;
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  const widget = (await import(url)).default;
+  const host = document.getElementById("host");
+  host.replaceChildren();
+  const model = window.makeModel(n);
+  const syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ing", "er", "##s", "ph"];
+  let s = 12345;
+  const rand = () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 4294967296; };
+  model.set("texts", Array.from({ length: n }, () => Array.from({ length: 2 + Math.floor(rand() * 3) },
+    () => syllables[Math.floor(rand() * syllables.length)]).join("")));
+  model.set("status", "finished");
+  const cleanup = widget.render({ model, el: host });
+  const root = host.querySelector(".nbviz-tsne");
+  const input = root.querySelector('input[aria-label="Search points"]');
+  await new Promise((r) => setTimeout(r, 500));
+  const times = [];
+  for (const query of queries) {
+    root.nbviz.finish();
+    const t0 = performance.now();
+    input.value = query;
+    input.dispatchEvent(new Event("input", { bubbles: true }));  // search + state upload, synchronous
+    const searched = performance.now() - t0;
+    await new Promise((r) => requestAnimationFrame(r));  // the repaint the keystroke asked for
+    root.nbviz.finish();  // and wait until the GPU has drawn it
+    const total = performance.now() - t0;
+    root.nbviz.finish();
+    const d0 = performance.now();
+    root.nbviz.redraw();  // one plain redraw of the same picture, for comparison
+    root.nbviz.finish();
+    times.push({ query, ms: total, searchMs: searched, drawMs: performance.now() - d0,
+                 matches: root.nbviz.highlighted().length });
+  }
+  cleanup();
+  host.replaceChildren();
+  return times;
+};
+
 // --- the bare renderer: new positions every animation frame, nothing else ---------------------
 window.runBare = async (n, seconds, size, pointSize) => {
   const canvas = document.createElement("canvas");  // a fresh context per run
@@ -248,6 +288,37 @@ def gaussian_mixture(n: int, dim: int = 50, seed: int = 0) -> np.ndarray:
     return (centres[rng.integers(0, 10, n)] + rng.normal(size=(n, dim))).astype(np.float32)
 
 
+def search_rows(n: int) -> list[dict]:
+    """Milliseconds from a keystroke in the search box to the repainted plot (median of 5 per query)."""
+    from harness import launch_chromium
+    from playwright.sync_api import sync_playwright
+
+    bundle = (REPO / "js" / "build" / "test-bundles" / "tsne_scatter.js").read_text()
+    page_html = PAGE.replace("__BUNDLE__", bundle.replace("</script", "<\\/script"))
+    queries = ["k", "ka", "kal", "/^mi.*ing$/", "zzz", ""]
+    with sync_playwright() as playwright:
+        context = launch_chromium(playwright, tempfile.mkdtemp(prefix="nbviz-bench-"))
+        page = context.new_page()
+        page.route(BENCH_URL, lambda route: route.fulfill(body=page_html, content_type="text/html"))
+        page.goto(BENCH_URL)
+        page.wait_for_function("() => window.benchReady === true")
+        runs = [page.evaluate("([n, q]) => window.runSearch(n, q)", [n, queries]) for _ in range(5)]
+        context.close()
+    median = lambda key, i: float(np.median([r[i][key] for r in runs]))  # noqa: E731
+    return [{"query": q, "matches": runs[0][i]["matches"], "ms": median("ms", i), "searchMs": median("searchMs", i),
+             "drawMs": median("drawMs", i)} for i, q in enumerate(queries)]
+
+
+def print_search_table(rows: list[dict]) -> None:
+    print()
+    print(f"{'query':>14} | {'matches':>8} | {'search + upload ms':>18} | {'keystroke to repaint ms':>23} | "
+          f"{'plain redraw ms':>15} | target < 50 ms")
+    print("-" * 108)
+    for row in rows:
+        print(f"{row['query']!r:>14} | {row['matches']:>8,} | {row['searchMs']:>18.1f} | {row['ms']:>23.1f} | "
+              f"{row['drawMs']:>15.1f} | {'ok' if row['ms'] < 50 else 'MISS'}")
+
+
 def optimizer_rows(iterations: int, rounds: int = 3) -> list[dict]:
     """Best of `rounds` interleaved timings: the optimizer alone, then inside a streaming widget."""
     from nbviz.data import digits
@@ -326,13 +397,16 @@ def optimizer_rows(iterations: int, rounds: int = 3) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="shorter windows (a smoke run)")
-    parser.add_argument("--part", choices=("all", "browser", "kernel"), default="all")
+    parser.add_argument("--part", choices=("all", "browser", "kernel", "search"), default="all")
     args = parser.parse_args()
     seconds = 2.0 if args.quick else 5.0
     browser, kernel = [], []
     if args.part in ("all", "browser"):
         print("Part 1: frames/s in headless Chromium (SwiftShader), new positions every frame")
         browser = browser_rows([10_000, 100_000, 1_000_000], seconds)
+    if args.part in ("all", "search"):
+        print("Search: keystroke to repaint, 100,000 points with texts")
+        print_search_table(search_rows(100_000))
     if args.part in ("all", "kernel"):
         print("Part 2: optimizer iterations/s, alone vs streaming to a 60 Hz fake browser")
         kernel = optimizer_rows(30 if args.quick else 60, rounds=2 if args.quick else 5)

@@ -18,6 +18,7 @@ export default {
         layoutNeighbors: () => [...view.projector.layoutNeighbors],
         layoutIsStatic: () => view.layoutIsStatic(),
         finish: () => view.renderer && view.renderer.finish(),
+        redraw: () => view.drawFrame(),
       };
     }
     return () => view.dispose();

@@ -182,4 +182,13 @@ def test_3d_cloud_streams_orbits_on_drag_and_hovers_in_jupyterlab(lab, screensho
     tooltip.wait_for(state="visible", timeout=10_000)
     assert tooltip.get_attribute("data-index") == str(target)
     screenshot(widget, "tsne_projector_3d_hover.png")
+
+    # The PCA toggle morphs to the 3-D PCA start, seen through the same turned camera.
+    page.mouse.move(rect["x"] + 5, rect["y"] + rect["height"] - 5)
+    tsne_pixels = plot_pixels(widget)
+    widget.get_by_role("button", name="Show the PCA start layout").click()
+    page.wait_for_function(f"() => ({HOOK})().stats().morph === 1", timeout=10_000)
+    page.wait_for_timeout(200)
+    assert (np.abs(plot_pixels(widget) - tsne_pixels).sum(axis=-1) > 30).mean() > 0.005
+    screenshot(widget, "tsne_projector_3d_pca.png")
     assert not page.console_errors, page.console_errors

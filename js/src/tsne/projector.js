@@ -170,7 +170,7 @@ export class ProjectorControls {
     const share = model.get("kept_share");
     const sample = model.get("kept_sample");
     chrome.kept.show(share >= 0
-      ? `Layout keeps ${(100 * share).toFixed(1)}% of each point's ${model.get("neighbor_k")} true neighbours (mean over ${sample.toLocaleString("en-US")} points)`
+      ? `Layout keeps ${(100 * share).toFixed(1)}% of each point's ${model.get("neighbor_k")} true (${model.get("neighbor_metric")}) neighbours (mean over ${sample.toLocaleString("en-US")} points)`
       : "");
   }
 

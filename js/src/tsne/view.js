@@ -58,7 +58,7 @@ export const TRAIT_EFFECTS = {
   focus_neighbors: ["focus"],
   focus_distances: ["focus"],
   neighbor_k: ["focus", "keptShare"],
-  neighbor_metric: ["focus"],
+  neighbor_metric: ["focus", "keptShare"],
   kept_share: ["keptShare"],
   kept_sample: ["keptShare"],
 };
