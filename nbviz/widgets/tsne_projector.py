@@ -16,6 +16,10 @@ from nbviz.widgets.tsne_search import search_points
 
 #: Points whose neighbours are compared with the layout's for the `kept_share` readout (seeded).
 KEPT_SAMPLE = 1000
+#: The readout is kept up to date while its one-off search (sample x N x D multiply-adds) stays within
+#: this budget (about a second on 2 CPU cores: the 30,522 x 384 vocabulary fits, 1M x 50 does not);
+#: above it the readout stays off (-1) and `neighbors_kept()` computes it on request.
+KEPT_BUDGET = 2e10
 #: Default colormap of `color=` values.
 DEFAULT_COLORMAP = "viridis"
 
@@ -211,7 +215,10 @@ class ProjectorTools(traitlets.HasTraits):
     @traitlets.observe("positions", "neighbor_k", "neighbor_metric")
     def _publish_kept_share(self, _change: dict) -> None:
         """Recompute the whole-plot readout when the layout settles (or k / metric change)."""
-        if getattr(self, "_point_neighbors", None) is None or not self.positions:
+        finder = getattr(self, "_point_neighbors", None)
+        if finder is None or not self.positions:
+            return
+        if min(KEPT_SAMPLE, finder.n) * finder.n * int(finder.X.shape[1]) > KEPT_BUDGET:
             return
         self.kept_sample = min(KEPT_SAMPLE, self.n_points)
         self.kept_share = self.neighbors_kept(self.neighbor_k, self.neighbor_metric)
