@@ -180,3 +180,17 @@ def test_color_by_number_is_encoded_with_its_range_and_bad_colors_are_refused():
         encode_color(["a", "b"], 2)
     with pytest.raises(ValueError, match="no finite value"):
         encode_color([np.nan, np.nan], 2)
+
+
+def test_the_readout_stays_off_above_its_budget_and_neighbors_kept_still_answers(tsne_digits_small, monkeypatch):
+    from nbviz import TSNEScatter
+    from nbviz.widgets import tsne_projector
+
+    monkeypatch.setattr(tsne_projector, "KEPT_BUDGET", 1.0)
+    X, _ = tsne_digits_small
+    w = TSNEScatter(X, autostart=False, random_state=0, n_iter=20)
+    try:
+        assert w.kept_share == -1.0
+        assert 0.0 < w.neighbors_kept(k=10) < 1.0
+    finally:
+        w.close()
