@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -253,7 +254,9 @@ window.benchReady = true;
 </body></html>"""
 
 
-def browser_rows(sizes: list[int], seconds: float) -> list[dict]:
+@contextmanager
+def bench_page():
+    """A headless Chromium page holding PAGE with the test build of the scatter (closed after)."""
     from harness import launch_chromium
     from playwright.sync_api import sync_playwright
 
@@ -261,15 +264,22 @@ def browser_rows(sizes: list[int], seconds: float) -> list[dict]:
     bundle_file = REPO / "js" / "build" / "test-bundles" / "tsne_scatter.js"
     if not bundle_file.is_file():
         sys.exit(f"{bundle_file} is missing: build the front end first (`make js`, or npm run build in js/).")
-    bundle = bundle_file.read_text()
-    page_html = PAGE.replace("__BUNDLE__", bundle.replace("</script", "<\\/script"))
-    rows = []
+    page_html = PAGE.replace("__BUNDLE__", bundle_file.read_text().replace("</script", "<\\/script"))
     with sync_playwright() as playwright:
         context = launch_chromium(playwright, tempfile.mkdtemp(prefix="nbviz-bench-"))
         page = context.new_page()
         page.route(BENCH_URL, lambda route: route.fulfill(body=page_html, content_type="text/html"))
         page.goto(BENCH_URL)
         page.wait_for_function("() => window.benchReady === true")
+        try:
+            yield page
+        finally:
+            context.close()
+
+
+def browser_rows(sizes: list[int], seconds: float) -> list[dict]:
+    rows = []
+    with bench_page() as page:
         for n in sizes:
             for encoding in ("float32", "uint16"):
                 ours = page.evaluate("([n, s, e]) => window.runWidget(n, s, e)", [n, seconds, encoding])
@@ -278,7 +288,6 @@ def browser_rows(sizes: list[int], seconds: float) -> list[dict]:
                 rows.append({"n": n, "encoding": encoding, **ours, "bare": bare["fps"]})
                 print(f"  measured {n:>9,} points, {encoding} frames: nbviz {ours['fps']:.1f} fps, "
                       f"bare {bare['fps']:.1f} fps", flush=True)
-        context.close()
     return rows
 
 
@@ -290,20 +299,9 @@ def gaussian_mixture(n: int, dim: int = 50, seed: int = 0) -> np.ndarray:
 
 def search_rows(n: int) -> list[dict]:
     """Milliseconds from a keystroke in the search box to the repainted plot (median of 5 per query)."""
-    from harness import launch_chromium
-    from playwright.sync_api import sync_playwright
-
-    bundle = (REPO / "js" / "build" / "test-bundles" / "tsne_scatter.js").read_text()
-    page_html = PAGE.replace("__BUNDLE__", bundle.replace("</script", "<\\/script"))
     queries = ["k", "ka", "kal", "/^mi.*ing$/", "zzz", ""]
-    with sync_playwright() as playwright:
-        context = launch_chromium(playwright, tempfile.mkdtemp(prefix="nbviz-bench-"))
-        page = context.new_page()
-        page.route(BENCH_URL, lambda route: route.fulfill(body=page_html, content_type="text/html"))
-        page.goto(BENCH_URL)
-        page.wait_for_function("() => window.benchReady === true")
+    with bench_page() as page:
         runs = [page.evaluate("([n, q]) => window.runSearch(n, q)", [n, queries]) for _ in range(5)]
-        context.close()
     median = lambda key, i: float(np.median([r[i][key] for r in runs]))  # noqa: E731
     return [{"query": q, "matches": runs[0][i]["matches"], "ms": median("ms", i), "searchMs": median("searchMs", i),
              "drawMs": median("drawMs", i)} for i, q in enumerate(queries)]
