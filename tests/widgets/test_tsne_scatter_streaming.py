@@ -261,5 +261,5 @@ def test_wait_blocks_until_finished_and_keeps_frames_flowing_without_acks(tsne_d
     times = np.array([f["at"] for f in client.frames])
     # Never faster than the pacing allows: at most 2 frames in any 0.25 s window.
     assert (times[2:] - times[:-2]).min() >= 0.2
-    assert widget._streamer.flow.timeout_s == 3.0
+    assert widget._streamer.flow.effective_timeout_s == 3.0  # the pacing ended with wait()
     widget.close()
