@@ -9,14 +9,19 @@ browser would hold.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import comm
+import nbformat
 import numpy as np
 import pytest
 import traitlets
+from nbclient import NotebookClient
 
 from conftest import CamTinyNet
 from harness import wait_until
@@ -269,3 +274,46 @@ def test_no_thread_of_an_explorer_survives_close_during_a_slow_map(cam_make_expl
     assert threads_now() - before
     explorer.close()
     assert wait_until(lambda: not threads_now() - before, timeout=5), threads_now() - before
+
+
+# ---- in a real kernel --------------------------------------------------------------------------------
+KERNEL_CELLS = [
+    """
+import asyncio, json, threading
+import traitlets
+from nbviz import TSNEScatter
+from nbviz.data import digits
+
+X, y = digits()
+writers = set()
+scatter = TSNEScatter(X[:240], labels=y[:240], n_iter=60, early_exaggeration_iter=20, random_state=0, autostart=False)
+scatter.observe(lambda change: writers.add(threading.current_thread().name), names=traitlets.All)
+scatter.start()
+finished = scatter.wait(timeout=120)  # blocks the kernel's loop: wait() applies the updates
+print(json.dumps({"finished": finished, "status": scatter.status, "count": scatter.iteration_count}))
+""",
+    """
+scatter.start()  # 250 more iterations; the cell ends at once and the kernel's loop takes the updates
+""",
+    """
+for _ in range(1200):
+    if scatter.status == "finished" and scatter.iteration_count == 310:
+        break
+    await asyncio.sleep(0.05)
+print(json.dumps({"status": scatter.status, "count": scatter.iteration_count,
+                  "positions": len(scatter.positions), "writers": sorted(writers)}))
+scatter.close()
+""",
+]
+
+
+def test_in_a_real_kernel_every_trait_write_is_on_the_kernel_thread(monkeypatch, tmp_path):
+    repo = Path(__file__).resolve().parents[2]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(repo), os.environ.get("PYTHONPATH", "")) if p))
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in KERNEL_CELLS]
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    printed = [json.loads(output["text"]) for cell in notebook.cells for output in cell.get("outputs", [])
+               if output.get("name") == "stdout"]
+    assert printed[0] == {"finished": True, "status": "finished", "count": 60}
+    assert printed[1] == {"status": "finished", "count": 310, "positions": 240 * 2 * 4, "writers": ["MainThread"]}
