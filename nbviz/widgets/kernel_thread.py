@@ -69,6 +69,12 @@ class KernelThread:
         """Whether the calling thread is the kernel's (the widget's event-loop thread)."""
         return self._owner is not None and threading.get_ident() == self._owner
 
+    @property
+    def pending(self) -> int:
+        """Updates queued and not applied yet (at most one per key, plus unkeyed ones)."""
+        with self._queue_lock:
+            return len(self._pending)
+
     def _loop_running(self) -> bool:
         loop = self._loop
         return loop is not None and loop.is_running() and not loop.is_closed()
@@ -83,8 +89,10 @@ class KernelThread:
             return
         if self.on_kernel_thread:
             with self.lock:
-                self._run_pending()
-                update()
+                try:
+                    self._run_pending()
+                finally:
+                    update()
             return
         with self._queue_lock:
             queued_key = key if key is not None else ("unkeyed", next(self._unkeyed))

@@ -66,6 +66,9 @@ class TSNEScatter(NbvizWidget):
     WAIT_FRAME_INTERVAL_S = 0.25
     #: Above this many bytes of keyframes, the recording is synced only when the layout settles.
     LIVE_KEYFRAME_SYNC_LIMIT = 4 * 2**20
+    #: The KL curve keeps at most this many points: beyond, every other one goes (the newest stays),
+    #: so a run of any length costs bounded memory and a bounded message per update.
+    KL_HISTORY_LIMIT = 2000
 
     # Data the front end draws (binary, little-endian).
     n_points = traitlets.Int(0).tag(sync=True)
@@ -325,6 +328,8 @@ class TSNEScatter(NbvizWidget):
             if frame.kl is not None:
                 self._last_kl = float(frame.kl)
                 self._kl_points.append([float(frame.iteration), float(frame.kl)])
+                if len(self._kl_points) > self.KL_HISTORY_LIMIT:
+                    self._kl_points = self._kl_points[:-1:2] + self._kl_points[-1:]
                 progress = dict(iteration_count=int(frame.iteration), kl_history=list(self._kl_points))
         if keyframes is not None:
             self._show(key="keyframes", **keyframes)
@@ -434,11 +439,13 @@ class TSNEScatter(NbvizWidget):
 
     @traitlets.validate("perplexity", "exaggeration", "learning_rate")
     def _count_user_write(self, proposal: dict) -> Any:
-        """A user's write of a live setting: counted before it is stored, so an engine value
-        still on its way to the trait (`_show_setting`) is known to be stale."""
-        if not self._from_engine:
+        """A user's change of a live setting: counted before it is stored, so an engine value
+        still on its way to the trait (`_show_setting`) is known to be stale. A write of the
+        value already there changes nothing (no command follows) and is not counted."""
+        name = proposal["trait"].name
+        if not self._from_engine and float(proposal["value"]) != float(getattr(self, name)):
             with self._kernel.lock:
-                self._settings.count_write(proposal["trait"].name)
+                self._settings.count_write(name)
         return proposal["value"]
 
     @traitlets.observe("perplexity")
