@@ -475,7 +475,7 @@ class TSNEScatter(NbvizWidget):
         def set_learning_rate(value: float) -> float:
             with self._engine_lock:
                 self._optimizer.set_learning_rate("auto" if value <= 0 else value)
-            return value
+            return max(value, 0.0)  # any value <= 0 means "auto", shown as 0
 
         self._submit_setting(change, "learning_rate", "learning rate", set_learning_rate)
 
@@ -483,8 +483,9 @@ class TSNEScatter(NbvizWidget):
         """Apply a user's change on the streaming thread, between two optimizer steps.
 
         `setter(value)` returns the value the engine then uses, shown in the trait when it
-        differs. A value the engine rejects is shown as an error and the trait goes back to the
-        value the engine uses. Either only while the user has not written the setting again.
+        differs; a finished or stopped run then goes on. A value the engine rejects is shown as
+        an error and the trait goes back to the value the engine uses. The trait is written only
+        while the user has not written the setting again.
         """
         if self._from_engine:
             return
@@ -495,21 +496,31 @@ class TSNEScatter(NbvizWidget):
             try:
                 used = setter(new)
             except ValueError as exc:
-                self._settings.took(trait, count, self._settings.engine_value(trait))
+                kept = self._engine_value(trait)
+                self._settings.took(trait, count, kept)
                 self._show(key="error", error=f"{label} {new:g} was not applied: {exc}")
-                self._show_setting(trait, self._settings.engine_value(trait), count)
+                self._show_setting(trait, kept, count)
                 return
             self._settings.took(trait, count, used)
             self._show(key="error", error="")
             if used != new:
                 self._show_setting(trait, used, count)
+            self._continue_if_idle()
 
         self._streamer.submit(apply)
-        self._continue_if_idle()
+
+    def _engine_value(self, trait: str) -> float:
+        """The value the engine uses for setting `trait`, in the trait's terms."""
+        if trait == "perplexity":
+            return float(self._optimizer.perplexity)
+        if trait == "exaggeration":
+            return float(self._optimizer.exaggeration)  # the user's override, else the schedule's
+        return self._settings.engine_value(trait)  # learning rate: 0 stands for "auto"
 
     def _continue_if_idle(self) -> None:
-        """A new setting on a finished or stopped run: optimise on so its effect shows."""
-        if self._streamer.state in ("finished", "stopped") and not self._streamer.alive:
+        """A new setting took on a finished or stopped run: optimise on so its effect shows (a
+        worker about to end carries on)."""
+        if self._streamer.state in ("finished", "stopped"):
             self.start()
 
     @traitlets.validate("view")

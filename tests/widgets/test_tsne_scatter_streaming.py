@@ -287,3 +287,20 @@ def test_after_restart_the_exaggeration_trait_follows_the_schedule_again(tsne_di
     assert widget.iteration == 60
     assert widget.optimizer.exaggeration == 1.0 and widget.exaggeration == 1.0
     widget.close()
+
+
+def test_a_rejected_setting_puts_back_the_value_in_use_and_an_accepted_one_continues_the_run(tsne_digits_small):
+    widget = make_widget(tsne_digits_small)  # early exaggeration 12 for 20 iterations, then 1
+    widget.start()
+    assert widget.wait(timeout=60)
+    assert widget.exaggeration == widget.optimizer.exaggeration == 1.0
+    widget.exaggeration = -2.0
+    assert "exaggeration -2 was not applied" in widget.error
+    assert widget.exaggeration == 1.0  # what the optimizer uses now, not the 12 it started with
+    assert widget.status == "finished" and widget.iteration == 60  # nothing took: no reason to go on
+    widget.learning_rate = -5.0  # below zero means "auto", shown as 0
+    assert widget.learning_rate == 0.0 and widget.optimizer.learning_rate == pytest.approx(240.0)
+    # A setting that took on a finished run: it goes on, so the new setting shows.
+    assert widget.wait(timeout=60)
+    assert widget.iteration == 60 + TSNEScatter.EXTRA_ITERATIONS and widget.error == ""
+    widget.close()
