@@ -12,7 +12,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Protocol
 
@@ -131,8 +131,8 @@ class FrameStreamer:
 
     Commands (`pause`, `resume`, `step_once`, `stop`, `submit`) are safe from any thread and take
     effect between two optimizer steps. None is lost to the end of a run: the worker decides to
-    end under the same lock that `start`, `step_once` and `submit` take, and carries on while a
-    submitted command or a requested step is still waiting.
+    end under the same lock that `start`, `step_once` and `submit` take, and carries on when one
+    of them came in since it last looked (a new start or step, or a command still waiting).
     """
 
     def __init__(
@@ -268,7 +268,7 @@ class FrameStreamer:
         (the widget applies the trait updates the worker queued for this thread).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        pacing = self.flow.paced(unacked_after_s) if unacked_after_s is not None else _no_pacing()
+        pacing = self.flow.paced(unacked_after_s) if unacked_after_s is not None else nullcontext()
         with pacing:
             while True:
                 with self._wake:
@@ -420,7 +420,3 @@ class FrameStreamer:
             self._running = False
             return True
 
-
-@contextmanager
-def _no_pacing() -> Iterator[None]:
-    yield
