@@ -1,7 +1,8 @@
 """TSNEScatter soak: resident memory over a long live stream with pause/resume and perplexity changes.
 
-The process plays a Jupyter kernel: an asyncio loop on the main thread builds the widget, receives
-the browser's acks (a stand-in browser draws each frame in 20 ms) and, every `--action-every-s`,
+The process plays a Jupyter kernel: an asyncio loop on the main thread stands in for ipykernel's
+(the widget hands its trait updates to it, as in a notebook), builds the widget, receives the
+browser's acks (a stand-in browser draws each frame in 20 ms) and, every `--action-every-s`,
 does the next user action of a cycle: perplexity 20, pause, resume, perplexity 40, pause, resume,
 perplexity 30, ... The t-SNE of the digits (1,797 points) never finishes (n_iter is huge).
 
@@ -12,7 +13,8 @@ thinning, and for the allocator to reach its working set), every sample must sta
 then a summary; exits 1 when the limit was broken. `--json` adds the summary as one JSON line.
 
 Run:  .venv/bin/python benchmarks/tsne_stream_soak.py --minutes 10
-      (one torch thread by default: it keeps one core free)
+      (one torch thread by default: it keeps one core free; with `python -X tracemalloc` a column
+      shows the memory Python itself has allocated, to tell its growth from the allocator's)
 """
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ import asyncio
 import json
 import statistics
 import sys
+import threading
 import time
+import tracemalloc
 
 import psutil
 
@@ -59,10 +63,12 @@ async def soak(args: argparse.Namespace) -> dict:
     import torch
 
     from nbviz.data import digits
+    from nbviz.widgets import kernel_thread
     from nbviz.widgets.tsne_scatter import TSNEScatter
 
     torch.set_num_threads(args.torch_threads)
     loop = asyncio.get_running_loop()
+    kernel_thread.find_kernel_loop = lambda: (loop, threading.get_ident())  # this loop is the kernel's
     X, y = digits()
     widget = TSNEScatter(X, labels=y, random_state=0, n_iter=10**9, autostart=False,
                          keyframe_budget_mb=args.keyframe_budget_mb)
@@ -84,7 +90,9 @@ async def soak(args: argparse.Namespace) -> dict:
     most_pending = 0  # trait updates queued for the kernel thread: coalesced, so never a backlog
     baseline = None
     next_action, next_report, action = started, started, 0
-    print(f"{'time s':>7} {'iteration':>10} {'frames':>8} {'RSS MiB':>9} {'vs warm-up':>11}  last action")
+    python_heap = tracemalloc.is_tracing()  # `python -X tracemalloc ...`: also Python's own allocations
+    print(f"{'time s':>7} {'iteration':>10} {'frames':>8} {'RSS MiB':>9} {'vs warm-up':>11}"
+          + (f" {'traced MiB':>10}" if python_heap else "") + "  last action")
     last_action = "start"
     while (now := time.monotonic()) - started < args.duration_s:
         if now >= next_action:
@@ -99,7 +107,8 @@ async def soak(args: argparse.Namespace) -> dict:
             samples.append((now - started, rss))
         if now >= next_report:
             change = "warm-up" if baseline is None else f"{100 * (rss / baseline - 1):+.2f}%"
-            print(f"{now - started:7.0f} {widget.iteration:10d} {frames:8d} {rss:9.1f} {change:>11}  {last_action}",
+            traced = f" {tracemalloc.get_traced_memory()[0] / 2**20:10.1f}" if python_heap else ""
+            print(f"{now - started:7.0f} {widget.iteration:10d} {frames:8d} {rss:9.1f} {change:>11}{traced}  {last_action}",
                   flush=True)
             next_report += args.report_every_s
         await asyncio.sleep(min(1.0, args.action_every_s))

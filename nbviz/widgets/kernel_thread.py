@@ -6,13 +6,15 @@ plain attributes, so a trait written from a worker thread while the kernel threa
 never writes a synced trait itself: it hands the write to `KernelThread.call`, which runs it
 
 - at once, when called on the kernel's thread (after any updates still queued, in order);
-- otherwise on the kernel's event loop (`call_soon_threadsafe`), the loop that runs on the thread
-  the widget was built on: in Jupyter that is the kernel's main loop, which also handles the
-  front end's messages; the kernel thread may also apply the queue itself (`drain()`), e.g.
-  while it blocks in `TSNEScatter.wait()`;
-- when there is no running event loop (a plain script, a test, a loop that has stopped): on the
-  calling thread, under `lock`, never inside `hold_sync()`. Nothing then listens to the sync
-  messages, and the trait values are what counts: they are written in order, one writer at a time.
+- otherwise on the kernel's event loop (`call_soon_threadsafe`): the IPython kernel's main loop,
+  which runs the cells and handles the front end's messages; the kernel thread may also apply
+  the queue itself (`drain()`), e.g. while it blocks in `TSNEScatter.wait()`;
+- outside a running kernel (a plain script, a test, a kernel shutting down): on the calling
+  thread, under `lock`, never inside `hold_sync()`. Nothing then listens to the sync messages,
+  and the trait values are what counts: they are written in order, one writer at a time.
+Only the kernel's loop is trusted to turn while the widget lives: another loop found running on
+a thread may not (Playwright's sync API, for one, keeps a loop "running" that advances only while
+its owner calls into it).
 
 An update given a `key` replaces a queued update with the same key (and moves to the end of the
 queue), so a worker producing progress faster than the kernel applies it queues one update per key,
@@ -32,30 +34,33 @@ Update = Callable[[], None]
 
 
 def find_kernel_loop() -> tuple[asyncio.AbstractEventLoop | None, int | None]:
-    """The event loop that owns this widget's state, and the id of the thread that runs it.
-
-    The loop running on the calling thread (a Jupyter kernel runs cells inside its loop), else the
-    loop of an ipykernel already running in this process (its shell runs on the main thread), else
-    (None, None): no event loop to hand updates to.
+    """The asyncio loop of the IPython kernel running in this process and the id of its thread
+    (the calling thread when it runs that loop, as a cell does, else the main thread);
+    (None, None) outside a kernel.
     """
-    try:
-        return asyncio.get_running_loop(), threading.get_ident()
-    except RuntimeError:
-        pass
     kernelbase = sys.modules.get("ipykernel.kernelbase")  # never imported here: only if running
-    if kernelbase is not None and kernelbase.Kernel.initialized():
-        io_loop = getattr(kernelbase.Kernel.instance(), "io_loop", None)
-        loop = getattr(io_loop, "asyncio_loop", None)
-        if loop is not None:
-            return loop, threading.main_thread().ident
-    return None, None
+    if kernelbase is None or not kernelbase.Kernel.initialized():
+        return None, None
+    loop = getattr(getattr(kernelbase.Kernel.instance(), "io_loop", None), "asyncio_loop", None)
+    if loop is None:
+        return None, None
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    return loop, threading.get_ident() if running is loop else threading.main_thread().ident
 
 
 class KernelThread:
     """Runs trait updates on the thread that owns a widget's synced state (see the module doc)."""
 
-    def __init__(self) -> None:
-        self._loop, self._owner = find_kernel_loop()
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """`loop`: the event loop to hand updates to, run by the calling thread (for a host other
+        than ipykernel, or a test); by default the running kernel's (`find_kernel_loop`)."""
+        if loop is not None:
+            self._loop, self._owner = loop, threading.get_ident()
+        else:
+            self._loop, self._owner = find_kernel_loop()
         #: Held while an update runs: updates never interleave, whichever thread runs them.
         self.lock = threading.RLock()
         self._queue_lock = threading.Lock()  # short sections only: a worker never waits on updates

@@ -85,6 +85,24 @@ tsne_wait_until = wait_until
 
 
 @pytest.fixture
+def kernel_stand_in(monkeypatch):
+    """Call inside a running asyncio loop: from then on the process looks like an IPython kernel
+    whose main loop is that one (what `nbviz.widgets.kernel_thread.find_kernel_loop` reads)."""
+
+    def install() -> None:
+        import asyncio
+        import sys
+        import types
+
+        io_loop = types.SimpleNamespace(asyncio_loop=asyncio.get_running_loop())
+        kernel = types.SimpleNamespace(io_loop=io_loop)
+        kernel_class = types.SimpleNamespace(initialized=lambda: True, instance=lambda: kernel)
+        monkeypatch.setitem(sys.modules, "ipykernel.kernelbase", types.SimpleNamespace(Kernel=kernel_class))
+
+    return install
+
+
+@pytest.fixture
 def tsne_wait():
     return tsne_wait_until
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from nbviz.widgets.kernel_thread import KernelThread
+from nbviz.widgets.kernel_thread import KernelThread, find_kernel_loop
 
 
 def in_thread(function) -> None:
@@ -24,7 +24,7 @@ def test_with_a_running_loop_worker_updates_run_on_the_loop_thread_in_order_and_
         return lambda: log.append((name, threading.current_thread()))
 
     async def scenario() -> None:
-        kernel = KernelThread()
+        kernel = KernelThread(asyncio.get_running_loop())
         assert kernel.on_kernel_thread
 
         def worker() -> None:
@@ -48,7 +48,7 @@ def test_a_call_on_the_kernel_thread_runs_at_once_after_the_queued_ones():
     log: list[str] = []
 
     async def scenario() -> None:
-        kernel = KernelThread()
+        kernel = KernelThread(asyncio.get_running_loop())
         in_thread(lambda: kernel.call(lambda: log.append("from the worker")))
         kernel.call(lambda: log.append("from the kernel"))  # no await: the loop has not run yet
         assert log == ["from the worker", "from the kernel"]
@@ -62,7 +62,7 @@ def test_a_blocked_kernel_thread_applies_the_queue_itself_with_drain():
     log: list[str] = []
 
     async def scenario() -> None:
-        kernel = KernelThread()
+        kernel = KernelThread(asyncio.get_running_loop())
         in_thread(lambda: kernel.call(lambda: log.append("update")))
         kernel.drain()  # e.g. TSNEScatter.wait(), blocking the loop
         assert log == ["update"]
@@ -97,7 +97,7 @@ def test_a_loop_that_stopped_no_longer_takes_updates():
 
 
 async def _make_kernel() -> KernelThread:
-    return KernelThread()
+    return KernelThread(asyncio.get_running_loop())
 
 
 def test_an_update_that_raises_does_not_hold_back_the_rest():
@@ -107,7 +107,7 @@ def test_an_update_that_raises_does_not_hold_back_the_rest():
         raise RuntimeError("observer failed")
 
     async def scenario() -> None:
-        kernel = KernelThread()
+        kernel = KernelThread(asyncio.get_running_loop())
         in_thread(lambda: kernel.call(broken))
         in_thread(lambda: kernel.call(lambda: log.append("next")))
         with pytest.raises(RuntimeError, match="observer failed"):
@@ -119,7 +119,7 @@ def test_an_update_that_raises_does_not_hold_back_the_rest():
 
 def test_after_close_updates_are_dropped():
     async def scenario() -> None:
-        kernel = KernelThread()
+        kernel = KernelThread(asyncio.get_running_loop())
         log: list[str] = []
         in_thread(lambda: kernel.call(lambda: log.append("queued")))
         kernel.close()
@@ -129,3 +129,28 @@ def test_after_close_updates_are_dropped():
         assert log == []
 
     asyncio.run(scenario())
+
+
+def test_the_kernels_loop_is_found_and_no_other():
+    async def outside_a_kernel() -> None:
+        # A running loop that is no kernel's (Playwright's sync API keeps one "running" that
+        # turns only when called into): not trusted, updates are applied by whoever makes them.
+        assert find_kernel_loop() == (None, None)
+        kernel = KernelThread()
+        ran_on: list[threading.Thread] = []
+        in_thread(lambda: kernel.call(lambda: ran_on.append(threading.current_thread())))
+        assert ran_on and ran_on[0] is not threading.current_thread()
+
+    asyncio.run(outside_a_kernel())
+
+
+def test_inside_a_kernel_its_loop_and_thread_are_found(kernel_stand_in):
+    async def in_a_cell() -> None:
+        kernel_stand_in()
+        loop = asyncio.get_running_loop()
+        assert find_kernel_loop() == (loop, threading.get_ident())
+        found: list = []
+        in_thread(lambda: found.append(find_kernel_loop()))  # a widget built off the kernel thread
+        assert found == [(loop, threading.main_thread().ident)]
+
+    asyncio.run(in_a_cell())

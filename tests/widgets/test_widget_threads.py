@@ -1,8 +1,9 @@
 """Threads of the widgets: synced traits are written on the kernel's thread only, settings hammered
 from the kernel while a run streams are never lost, and no thread outlives `close()`.
 
-"The kernel" here is an asyncio loop on the test's thread, as in ipykernel (its cells and comm
-messages run on the main thread's loop); the browser's acks arrive through that loop too. A
+"The kernel" here is an asyncio loop on the test's thread standing in for ipykernel's (its cells
+and comm messages run on the main thread's loop); the browser's acks arrive through that loop too.
+A last test runs a real kernel. A
 recording comm stands in for the front end: folding its "update" messages gives the state a
 browser would hold.
 """
@@ -161,11 +162,13 @@ def fresh_writes() -> dict[str, list]:
     return {"perplexity": [], "exaggeration": [], "learning_rate": [], "run": ["resume"]}
 
 
-def test_settings_hammered_from_the_kernel_loop_while_streaming_are_never_lost(tsne_digits_small, recording_comms):
+def test_settings_hammered_from_the_kernel_loop_while_streaming_are_never_lost(tsne_digits_small, recording_comms,
+                                                                             kernel_stand_in):
     kernel_thread = threading.current_thread()
     writers: set[str] = set()
 
     async def scenario() -> None:
+        kernel_stand_in()
         loop = asyncio.get_running_loop()
         widget = make_scatter(tsne_digits_small)
         widget.observe(lambda change: writers.add(threading.current_thread().name), names=traitlets.All)
@@ -215,11 +218,12 @@ def test_settings_hammered_without_an_event_loop_are_never_lost(tsne_digits_smal
     assert wait_until(lambda: not stream_threads(), timeout=5)
 
 
-def test_wait_on_a_blocked_kernel_loop_ends_with_the_traits_set(tsne_digits_small):
+def test_wait_on_a_blocked_kernel_loop_ends_with_the_traits_set(tsne_digits_small, kernel_stand_in):
     """`wait()` in a notebook cell blocks the kernel's loop: it applies the worker's updates itself."""
     writers: set[str] = set()
 
     async def scenario() -> TSNEScatter:
+        kernel_stand_in()
         widget = make_scatter(tsne_digits_small, n_iter=80)
         widget.observe(lambda change: writers.add(threading.current_thread().name), names=traitlets.All)
         widget.start()
