@@ -84,6 +84,29 @@ def tsne_slow_client():
 tsne_wait_until = wait_until
 
 
+KERNEL_THREAD_NAME = "kernel-stand-in"
+
+
+@pytest.fixture
+def kernel_loop():
+    """An asyncio loop on its own thread (named KERNEL_THREAD_NAME), standing in for a kernel's:
+    `kernel_loop(coroutine)` runs the coroutine there and returns its result. (Not the test's
+    thread: Playwright's sync API, used by the browser tests, keeps a loop "running" there.)"""
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name=KERNEL_THREAD_NAME, daemon=True)
+    thread.start()
+
+    def run(coroutine, timeout: float = 180.0):
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout)
+
+    yield run
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
+
+
 @pytest.fixture
 def kernel_stand_in(monkeypatch):
     """Call inside a running asyncio loop: from then on the process looks like an IPython kernel

@@ -17,7 +17,7 @@ def in_thread(function) -> None:
     assert not worker.is_alive()
 
 
-def test_with_a_running_loop_worker_updates_run_on_the_loop_thread_in_order_and_coalesced():
+def test_with_a_running_loop_worker_updates_run_on_the_loop_thread_in_order_and_coalesced(kernel_loop):
     log: list[tuple[str, threading.Thread]] = []
 
     def record(name: str):
@@ -41,10 +41,10 @@ def test_with_a_running_loop_worker_updates_run_on_the_loop_thread_in_order_and_
         assert [name for name, _ in log] == ["a", "b", "progress 2", "c"]
         assert {thread for _, thread in log} == {threading.current_thread()}
 
-    asyncio.run(scenario())
+    kernel_loop(scenario())
 
 
-def test_a_call_on_the_kernel_thread_runs_at_once_after_the_queued_ones():
+def test_a_call_on_the_kernel_thread_runs_at_once_after_the_queued_ones(kernel_loop):
     log: list[str] = []
 
     async def scenario() -> None:
@@ -55,10 +55,10 @@ def test_a_call_on_the_kernel_thread_runs_at_once_after_the_queued_ones():
         await asyncio.sleep(0.02)  # the scheduled drain finds nothing left
         assert log == ["from the worker", "from the kernel"]
 
-    asyncio.run(scenario())
+    kernel_loop(scenario())
 
 
-def test_a_blocked_kernel_thread_applies_the_queue_itself_with_drain():
+def test_a_blocked_kernel_thread_applies_the_queue_itself_with_drain(kernel_loop):
     log: list[str] = []
 
     async def scenario() -> None:
@@ -72,7 +72,7 @@ def test_a_blocked_kernel_thread_applies_the_queue_itself_with_drain():
         await asyncio.sleep(0.02)
         assert log == ["update", "second"]
 
-    asyncio.run(scenario())
+    kernel_loop(scenario())
 
 
 def test_without_an_event_loop_updates_run_on_the_calling_thread():
@@ -87,7 +87,11 @@ def test_without_an_event_loop_updates_run_on_the_calling_thread():
 
 def test_a_loop_that_stopped_no_longer_takes_updates():
     loop = asyncio.new_event_loop()
-    kernel = loop.run_until_complete(_make_kernel())
+    runner = threading.Thread(target=loop.run_forever)
+    runner.start()
+    kernel = asyncio.run_coroutine_threadsafe(_make_kernel(), loop).result(5)
+    loop.call_soon_threadsafe(loop.stop)
+    runner.join(5)
     log: list[str] = []
     in_thread(lambda: kernel.call(lambda: log.append("after the loop stopped")))
     assert log == ["after the loop stopped"]
@@ -100,7 +104,7 @@ async def _make_kernel() -> KernelThread:
     return KernelThread(asyncio.get_running_loop())
 
 
-def test_an_update_that_raises_does_not_hold_back_the_rest():
+def test_an_update_that_raises_does_not_hold_back_the_rest(kernel_loop):
     log: list[str] = []
 
     def broken() -> None:
@@ -114,10 +118,10 @@ def test_an_update_that_raises_does_not_hold_back_the_rest():
             kernel.drain()
         assert log == ["next"]
 
-    asyncio.run(scenario())
+    kernel_loop(scenario())
 
 
-def test_after_close_updates_are_dropped():
+def test_after_close_updates_are_dropped(kernel_loop):
     async def scenario() -> None:
         kernel = KernelThread(asyncio.get_running_loop())
         log: list[str] = []
@@ -128,10 +132,10 @@ def test_after_close_updates_are_dropped():
         kernel.drain()
         assert log == []
 
-    asyncio.run(scenario())
+    kernel_loop(scenario())
 
 
-def test_the_kernels_loop_is_found_and_no_other():
+def test_the_kernels_loop_is_found_and_no_other(kernel_loop):
     async def outside_a_kernel() -> None:
         # A running loop that is no kernel's (Playwright's sync API keeps one "running" that
         # turns only when called into): not trusted, updates are applied by whoever makes them.
@@ -141,10 +145,10 @@ def test_the_kernels_loop_is_found_and_no_other():
         in_thread(lambda: kernel.call(lambda: ran_on.append(threading.current_thread())))
         assert ran_on and ran_on[0] is not threading.current_thread()
 
-    asyncio.run(outside_a_kernel())
+    kernel_loop(outside_a_kernel())
 
 
-def test_inside_a_kernel_its_loop_and_thread_are_found(kernel_stand_in):
+def test_inside_a_kernel_its_loop_and_thread_are_found(kernel_stand_in, kernel_loop):
     async def in_a_cell() -> None:
         kernel_stand_in()
         loop = asyncio.get_running_loop()
@@ -153,4 +157,4 @@ def test_inside_a_kernel_its_loop_and_thread_are_found(kernel_stand_in):
         in_thread(lambda: found.append(find_kernel_loop()))  # a widget built off the kernel thread
         assert found == [(loop, threading.main_thread().ident)]
 
-    asyncio.run(in_a_cell())
+    kernel_loop(in_a_cell())

@@ -1,8 +1,8 @@
 """Threads of the widgets: synced traits are written on the kernel's thread only, settings hammered
 from the kernel while a run streams are never lost, and no thread outlives `close()`.
 
-"The kernel" here is an asyncio loop on the test's thread standing in for ipykernel's (its cells
-and comm messages run on the main thread's loop); the browser's acks arrive through that loop too.
+"The kernel" here is an asyncio loop on a thread of its own standing in for ipykernel's (its cells
+and comm messages run on one thread's loop); the browser's acks arrive through that loop too.
 A last test runs a real kernel. A
 recording comm stands in for the front end: folding its "update" messages gives the state a
 browser would hold.
@@ -24,7 +24,7 @@ import pytest
 import traitlets
 from nbclient import NotebookClient
 
-from conftest import CamTinyNet
+from conftest import KERNEL_THREAD_NAME, CamTinyNet
 from harness import wait_until
 
 from nbviz.widgets.tsne_scatter import TSNEScatter
@@ -163,8 +163,7 @@ def fresh_writes() -> dict[str, list]:
 
 
 def test_settings_hammered_from_the_kernel_loop_while_streaming_are_never_lost(tsne_digits_small, recording_comms,
-                                                                             kernel_stand_in):
-    kernel_thread = threading.current_thread()
+                                                                             kernel_loop, kernel_stand_in):
     writers: set[str] = set()
 
     async def scenario() -> None:
@@ -192,8 +191,8 @@ def test_settings_hammered_from_the_kernel_loop_while_streaming_are_never_lost(t
         finally:
             widget.close()
 
-    asyncio.run(scenario())
-    assert writers == {kernel_thread.name}  # every synced-trait write happened on the kernel's thread
+    kernel_loop(scenario())
+    assert writers == {KERNEL_THREAD_NAME}  # every synced-trait write happened on the kernel's thread
     assert wait_until(lambda: not stream_threads(), timeout=5)
 
 
@@ -218,7 +217,7 @@ def test_settings_hammered_without_an_event_loop_are_never_lost(tsne_digits_smal
     assert wait_until(lambda: not stream_threads(), timeout=5)
 
 
-def test_wait_on_a_blocked_kernel_loop_ends_with_the_traits_set(tsne_digits_small, kernel_stand_in):
+def test_wait_on_a_blocked_kernel_loop_ends_with_the_traits_set(tsne_digits_small, kernel_loop, kernel_stand_in):
     """`wait()` in a notebook cell blocks the kernel's loop: it applies the worker's updates itself."""
     writers: set[str] = set()
 
@@ -230,12 +229,12 @@ def test_wait_on_a_blocked_kernel_loop_ends_with_the_traits_set(tsne_digits_smal
         assert widget.wait(timeout=60) is True  # no await: the loop is blocked all along
         return widget
 
-    widget = asyncio.run(scenario())
+    widget = kernel_loop(scenario())
     try:
         assert widget.status == "finished" and widget.iteration_count == 80 == widget.iteration
         np.testing.assert_array_equal(np.frombuffer(widget.positions, np.float32).reshape(-1, 2), widget.embedding)
         assert widget.keyframe_iterations[-1] == 80
-        assert writers == {threading.current_thread().name}
+        assert writers == {KERNEL_THREAD_NAME}
     finally:
         widget.close()
 
