@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import json
 import statistics
 import sys
@@ -45,6 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--report-every-s", type=float, default=30.0, help="seconds between printed rows")
     parser.add_argument("--keyframe-budget-mb", type=float, default=4.0, help="TSNEScatter keyframe budget")
     parser.add_argument("--torch-threads", type=int, default=1, help="torch threads for the optimizer")
+    parser.add_argument("--malloc-trim", action="store_true",
+                        help="before each sample, have glibc return the memory it keeps free (malloc_trim)")
     parser.add_argument("--json", action="store_true", help="also print the summary as one JSON line")
     args = parser.parse_args(argv)
     args.duration_s = args.seconds if args.seconds is not None else args.minutes * 60
@@ -56,6 +59,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def rss_mb() -> float:
     """This process's resident set size in MiB."""
     return psutil.Process().memory_info().rss / 2**20
+
+
+def malloc_trim() -> bool:
+    """Ask glibc to hand the free memory it holds, in every thread's arena, back to the system
+    (so RSS counts memory in use, not the allocator's high-water mark); False where there is none."""
+    try:
+        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
 
 
 async def soak(args: argparse.Namespace) -> dict:
@@ -99,6 +111,8 @@ async def soak(args: argparse.Namespace) -> dict:
             last_action = do_action(widget, action)
             action += 1
             next_action += args.action_every_s
+        if args.malloc_trim:
+            malloc_trim()
         rss = rss_mb()
         most_pending = max(most_pending, widget._kernel.pending)
         if baseline is None and now >= warmup_end:
@@ -149,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     print(f"TSNEScatter soak: digits (1,797 points), {args.duration_s:.0f} s, warm-up {args.warmup_fraction:.0%}, "
           f"an action every {args.action_every_s:g} s, keyframe budget {args.keyframe_budget_mb:g} MB, "
-          f"{args.torch_threads} torch thread(s)")
+          f"{args.torch_threads} torch thread(s)" + (", malloc_trim before each sample" if args.malloc_trim else ""))
     summary = asyncio.run(soak(args))
     print(f"after warm-up: RSS {summary['baseline_mb']} MiB at the start, min {summary['min_mb']}, "
           f"max {summary['max_mb']}, end {summary['end_mb']}: at most {summary['max_deviation_percent']}% "
