@@ -24,6 +24,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
+# Importing the tests' conftest also sets NBVIZ_BUNDLE_DIR to the test build, whose paint hook
+# (root.__nbvizCam) the measurements read; the Lab server and its kernels inherit it.
 from conftest import LabSession  # noqa: E402
 from harness import launch_chromium, running_lab_server, write_notebook  # noqa: E402
 

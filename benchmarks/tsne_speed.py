@@ -1,16 +1,24 @@
-"""nbviz.tsne against openTSNE (n_jobs=2) and scikit-learn's TSNE: wall time and final KL.
+"""nbviz.tsne against openTSNE (n_jobs=2) and scikit-learn's TSNE, on real data first.
 
-Every measurement runs in a fresh Python process. "cold" starts with an empty torch.compile
-cache directory; "warm" is a fresh process that finds the cache the cold run left on disk
-(the second time a notebook runs). Only the fit is timed (imports and data generation are not).
+Data sets:
+  minilm   the all-MiniLM-L6-v2 word-embedding matrix (30,522 x 384, real text-model weights)
+  digits   scikit-learn's handwritten digits (1,797 x 64)
+  cnn      EfficientNet-Lite0 features (1,280-d, input of the classifier) of the digits, each
+           8x8 image upscaled to 96x96 grey-as-RGB: real CNN features of real images
+  <N>      a Gaussian mixture of N points in 50-D (synthetic: flatters approximate search)
 
-KL columns: "own" is what each library reports for its own P; "common" scores every layout
-against the same P (nbviz's, perplexity 30) with Z from the FFT scheme on a fine grid
-(~0.2% accurate), so the layouts are compared on one objective.
+Every fit runs in a fresh Python process. "cold" starts with an empty torch.compile cache
+directory; "warm" is a fresh process that finds the cache the cold run left on disk. Only the
+fit is timed (imports and data loading are not).
 
-    python benchmarks/tsne_speed.py                         # all sizes + digits
-    python benchmarks/tsne_speed.py --sizes 2000,10000 --no-digits
-    python benchmarks/tsne_speed.py --sizes 70000 --libs nbviz,opentsne
+Quality, computed once per data set in this process, the same way for every library's layout:
+  KL common   KL(P || Q) against one P: exact kNN (k = 90), perplexity 30, symmetrised; Z summed
+              exactly (N <= 50,000) or by the FFT scheme on a fine grid (~0.2%) above.
+  10-NN kept  mean share of each point's 10 exact nearest neighbours in the data that are
+              among its 10 nearest in the layout.
+
+    python benchmarks/tsne_speed.py                               # minilm, digits, cnn
+    python benchmarks/tsne_speed.py --data digits,20000 --libs nbviz,opentsne
 """
 from __future__ import annotations
 
@@ -24,83 +32,132 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+CACHE = Path(tempfile.gettempdir()) / "nbviz-bench-data"
 
 
 def mixture(n: int, dim: int = 50, n_centres: int = 20, seed: int = 0):
-    """n points from n_centres unit Gaussians in `dim` dimensions, centres ~ N(0, I)."""
+    """n points from n_centres unit Gaussians in `dim` dimensions, centres ~ N(0, 1.5^2 I)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
     centres = rng.normal(0.0, 1.0, size=(n_centres, dim)) * 1.5
     labels = rng.integers(0, n_centres, size=n)
-    return (centres[labels] + rng.normal(size=(n, dim))).astype(np.float32), labels
+    return (centres[labels] + rng.normal(size=(n, dim))).astype(np.float32)
+
+
+def cnn_features():
+    """EfficientNet-Lite0 pooled features of the digits (upscaled to 96x96), cached on disk."""
+    import numpy as np
+
+    path = CACHE / "cnn_digits.npy"
+    if path.exists():
+        return np.load(path)
+    import torch
+    import torch.nn.functional as F
+
+    from nbviz.data import digits, load_pretrained
+
+    model, _, _ = load_pretrained()
+    pixels, _ = digits()
+    images = torch.from_numpy(pixels / 16.0).float().reshape(-1, 1, 8, 8)
+    images = F.interpolate(images, size=96, mode="bilinear", align_corners=False).repeat(1, 3, 1, 1)
+    images = (images - 127 / 255) / (128 / 255)
+    captured = []
+    handle = model.classifier.register_forward_hook(lambda m, inputs, out: captured.append(inputs[0].detach()))
+    try:
+        with torch.inference_mode():
+            for batch in images.split(128):
+                model(batch)
+    finally:
+        handle.remove()
+    features = torch.cat(captured).flatten(1).numpy().astype(np.float32)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(path, features)
+    return features
 
 
 def load(dataset: str):
+    """The N x D float32 matrix of a data set name (see the module docstring)."""
     if dataset == "digits":
         from nbviz.data import digits
 
-        return digits()
+        return digits()[0]
+    if dataset == "minilm":
+        from nbviz.data import text_embeddings
+
+        return text_embeddings()[0]
+    if dataset == "cnn":
+        return cnn_features()
     return mixture(int(dataset))
 
 
-def common_kl(X, layout) -> float:
-    """KL of `layout` against nbviz's P for X (perplexity 30), Z by the fine-grid FFT."""
-    import numpy as np
-    import torch
-
-    from nbviz.tsne import TSNE
-    from nbviz.tsne.fft_repulsion import fft_repulsion
-    from nbviz.tsne.gradients import kl_divergence
-
-    P = TSNE(random_state=0, device="cpu").optimizer(X).affinities
-    y = torch.as_tensor(np.ascontiguousarray(layout), dtype=torch.float64)
-    _, z = fft_repulsion(y, box_width=0.25)
-    return kl_divergence(y, P.to(torch.device("cpu"), torch.float64), float(z))
-
-
 def worker(spec: dict) -> dict:
-    """Run one measurement (inside a fresh process) and return its figures."""
+    """Fit one library on one data set (inside a fresh process); save the layout, return times."""
     import numpy as np
     import torch
 
     torch.set_num_threads(spec["threads"])
-    X, _ = load(spec["dataset"])
+    X = load(spec["dataset"])
     lib = spec["lib"]
-    result = {"n": len(X)}
     start = time.perf_counter()
+    extra = {}
     if lib == "nbviz":
         from nbviz.tsne import TSNE
 
         model = TSNE(random_state=0, n_iter=spec["n_iter"], device=spec.get("device"))
         if spec.get("stream"):
             run = model.optimizer(X)
-            kept = None
+            layout = None
             for frame in run:
-                kept = frame.embedding.detach().cpu().numpy().copy()  # what a widget does per frame
-            layout, own = kept, run.kl_divergence()
+                layout = frame.embedding.detach().cpu().numpy().copy()  # what a widget does per frame
         else:
             layout = model.fit_transform(X)
-            own = model.kl_divergence_
+            run = None
     elif lib == "opentsne":
         import openTSNE
 
-        embedding = openTSNE.TSNE(
+        layout = np.asarray(openTSNE.TSNE(
             n_jobs=2, random_state=0, n_iter=spec["n_iter"] - 250, early_exaggeration_iter=250,
             initial_momentum=0.5, final_momentum=0.8,
-        ).fit(X.astype(np.float64))
-        layout, own = np.asarray(embedding), float(embedding.kl_divergence)
+        ).fit(X.astype(np.float64)))
     elif lib == "sklearn":
         from sklearn.manifold import TSNE as SkTSNE
 
-        model = SkTSNE(perplexity=30, max_iter=spec["n_iter"], init="pca", learning_rate="auto", random_state=0, n_jobs=2)
-        layout = model.fit_transform(X)
-        own = float(model.kl_divergence_)
+        layout = SkTSNE(perplexity=30, max_iter=spec["n_iter"], init="pca", learning_rate="auto",
+                        random_state=0, n_jobs=2).fit_transform(X)
     else:
         raise SystemExit(f"unknown library {lib}")
-    result["seconds"] = time.perf_counter() - start
-    result["kl_own"] = own
-    result["kl_common"] = common_kl(X, layout)
+    seconds = time.perf_counter() - start
+    if lib == "nbviz" and not spec.get("stream"):
+        knn_start = time.perf_counter()
+        from nbviz.tsne.neighbors import nearest_neighbors
+
+        nearest_neighbors(torch.from_numpy(X), 90, "auto")
+        extra["knn_seconds"] = time.perf_counter() - knn_start
+    np.save(spec["out"], np.asarray(layout, dtype=np.float64))
+    return {"n": len(X), "seconds": seconds, **extra}
+
+
+def quality(X, layouts: dict[str, "object"]) -> dict[str, tuple[float, float]]:
+    """{name: (KL common, 10-NN kept)} for each layout, against one exact-kNN P of X."""
+    import numpy as np
+    import torch
+
+    from nbviz.tsne import TSNE
+    from nbviz.tsne.fft_repulsion import fft_repulsion
+    from nbviz.tsne.gradients import exact_repulsion, kl_divergence
+    from nbviz.tsne.neighbors import exact_search
+
+    run = TSNE(random_state=0, device="cpu", neighbors="exact").optimizer(X)
+    P = run.affinities.to(torch.device("cpu"), torch.float64)
+    data_nn = run.neighbors[:, :10]
+    result = {}
+    for name, layout in layouts.items():
+        y = torch.as_tensor(np.ascontiguousarray(layout), dtype=torch.float64)
+        _, z = exact_repulsion(y) if len(y) <= 50_000 else fft_repulsion(y, box_width=0.25)
+        layout_nn = exact_search(y, 10)
+        kept = (data_nn.unsqueeze(2) == layout_nn.unsqueeze(1)).any(dim=2).double().mean()
+        result[name] = (kl_divergence(y, P, float(z)), float(kept))
     return result
 
 
@@ -108,7 +165,7 @@ def measure(spec: dict, cache_dir: str) -> dict:
     env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=cache_dir, PYTHONPATH=str(ROOT))
     out = subprocess.run(
         [sys.executable, __file__, "--worker", json.dumps(spec)], env=env, capture_output=True, text=True,
-        timeout=3600,
+        timeout=7200,
     )
     if out.returncode:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"}
@@ -117,13 +174,12 @@ def measure(spec: dict, cache_dir: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="2000,10000,20000,70000", help="comma-separated mixture sizes")
-    parser.add_argument("--no-digits", action="store_true", help="leave out scikit-learn's digits")
+    parser.add_argument("--data", default="minilm,digits,cnn", help="comma-separated data sets (see above)")
     parser.add_argument("--libs", default="nbviz,opentsne,sklearn")
     parser.add_argument("--sklearn-max", type=int, default=20000, help="largest N given to sklearn (slow)")
     parser.add_argument("--n-iter", type=int, default=750)
     parser.add_argument("--threads", type=int, default=2, help="torch threads for nbviz")
-    parser.add_argument("--stream-size", type=int, default=10000, help="N for the streaming-overhead row (0: skip)")
+    parser.add_argument("--stream-size", type=int, default=0, help="N of a mixture for the streaming-overhead row (0: skip)")
     parser.add_argument("--device", default="cpu", help="nbviz device (cpu, cuda)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -131,57 +187,74 @@ def main() -> None:
         print(json.dumps(worker(json.loads(args.worker))))
         return
 
+    import numpy as np
     import torch
 
     libs = args.libs.split(",")
-    datasets = (["digits"] if not args.no_digits else []) + [s for s in args.sizes.split(",") if s]
+    out_dir = Path(tempfile.mkdtemp(prefix="nbviz-bench-"))
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, nbviz threads {args.threads}, device {args.device}, "
           f"{args.n_iter} iterations, perplexity 30")
-    header = f"{'data':>8} {'N':>6} | {'library':<14} {'seconds':>8} {'KL own':>8} {'KL common':>9} | {'time/openTSNE':>13} {'KL/openTSNE':>11}"
+    header = (f"{'data':>7} {'N':>6} {'D':>5} | {'library':<11} {'seconds':>8} {'kNN s':>6} {'KL common':>9} {'10-NN kept':>10}"
+              f" | {'time/openTSNE':>13} {'KL/openTSNE':>11}")
     print(header)
     print("-" * len(header))
-    for dataset in datasets:
-        rows = []
-        reference = None
+    for dataset in [d for d in args.data.split(",") if d]:
+        X = load(dataset)
+        n, dim = X.shape
+        plan = []
         if "opentsne" in libs:
-            reference = measure({"lib": "opentsne", "dataset": dataset, "n_iter": args.n_iter, "threads": 2}, tempfile.mkdtemp())
-            rows.append(("openTSNE", reference))
+            plan.append(("openTSNE", {"lib": "opentsne"}, tempfile.mkdtemp()))
         if "nbviz" in libs:
             cache = tempfile.mkdtemp(prefix="nbviz-inductor-")
-            spec = {"lib": "nbviz", "dataset": dataset, "n_iter": args.n_iter, "threads": args.threads, "device": args.device}
-            rows.append(("nbviz cold", measure(spec, cache)))
-            rows.append(("nbviz warm", measure(spec, cache)))
-        if "sklearn" in libs:
-            n = 1797 if dataset == "digits" else int(dataset)
-            if n <= args.sklearn_max:
-                rows.append(("sklearn", measure({"lib": "sklearn", "dataset": dataset, "n_iter": args.n_iter, "threads": 2}, tempfile.mkdtemp())))
-            else:
-                rows.append(("sklearn", {"error": f"skipped (N > --sklearn-max {args.sklearn_max})"}))
-        for name, r in rows:
+            plan += [("nbviz cold", {"lib": "nbviz"}, cache), ("nbviz warm", {"lib": "nbviz"}, cache)]
+        if "sklearn" in libs and n <= args.sklearn_max:
+            plan.append(("sklearn", {"lib": "sklearn"}, tempfile.mkdtemp()))
+        runs, layouts = {}, {}
+        for name, spec, cache in plan:
+            target = out_dir / f"{dataset}-{name.replace(' ', '_')}.npy"
+            spec = dict(spec, dataset=dataset, n_iter=args.n_iter, threads=args.threads if spec["lib"] == "nbviz" else 2,
+                        device=args.device, out=str(target))
+            runs[name] = measure(spec, cache)
+            if "error" not in runs[name]:
+                layouts[name] = np.load(target)
+        scores = quality(X, layouts)
+        reference = runs.get("openTSNE")
+        for name, r in runs.items():
             if "error" in r:
-                print(f"{dataset:>8} {'':>6} | {name:<14} {r['error']}")
+                print(f"{dataset:>7} {n:>6} {dim:>5} | {name:<11} {r['error']}")
                 continue
+            kl, kept = scores[name]
             ratio_t = ratio_kl = ""
             if reference and "error" not in reference:
                 ratio_t = f"{r['seconds'] / reference['seconds']:.2f}x"
-                ratio_kl = f"{r['kl_common'] / reference['kl_common']:.3f}x"
-            print(f"{dataset:>8} {r['n']:>6} | {name:<14} {r['seconds']:>8.2f} {r['kl_own']:>8.4f} {r['kl_common']:>9.4f} | {ratio_t:>13} {ratio_kl:>11}", flush=True)
+                ratio_kl = f"{kl / scores['openTSNE'][0]:.3f}x"
+            knn = f"{r['knn_seconds']:.1f}" if "knn_seconds" in r else ""
+            print(f"{dataset:>7} {n:>6} {dim:>5} | {name:<11} {r['seconds']:>8.2f} {knn:>6} {kl:>9.4f} {kept:>10.3f}"
+                  f" | {ratio_t:>13} {ratio_kl:>11}", flush=True)
+        if "sklearn" in libs and n > args.sklearn_max:
+            print(f"{dataset:>7} {n:>6} {dim:>5} | {'sklearn':<11} skipped (N > --sklearn-max {args.sklearn_max})")
     if args.stream_size and "nbviz" in libs:
-        cache = tempfile.mkdtemp(prefix="nbviz-inductor-")
-        base = {"lib": "nbviz", "dataset": str(args.stream_size), "n_iter": args.n_iter, "threads": args.threads, "device": args.device}
-        measure(base, cache)  # fill the compile cache
-        # This machine's speed drifts by tens of percent over minutes: alternate the two kinds of
-        # run and keep the best of each, so drift does not land on one side.
-        runs = [(stream, measure(dict(base, stream=stream), cache)) for stream in (False, True, True, False)]
-        failed = next((r for _, r in runs if "error" in r), None)
-        if failed is not None:
-            print(f"streaming overhead: failed ({failed['error']})")
-        else:
-            plain = min((r for stream, r in runs if not stream), key=lambda r: r["seconds"])
-            streamed = min((r for stream, r in runs if stream), key=lambda r: r["seconds"])
-            print(f"streaming overhead at N={args.stream_size} (warm, best of 2 alternating runs; every frame copied to numpy): "
-                  f"fit {plain['seconds']:.2f} s, streamed {streamed['seconds']:.2f} s, "
-                  f"overhead {100 * (streamed['seconds'] / plain['seconds'] - 1):+.1f}%")
+        stream_overhead(args, out_dir)
+
+
+def stream_overhead(args, out_dir: Path) -> None:
+    """Warm fit against the same fit with every frame copied to numpy (what the widget does)."""
+    cache = tempfile.mkdtemp(prefix="nbviz-inductor-")
+    base = {"lib": "nbviz", "dataset": str(args.stream_size), "n_iter": args.n_iter, "threads": args.threads,
+            "device": args.device, "out": str(out_dir / "stream.npy")}
+    measure(base, cache)  # fill the compile cache
+    # This machine's speed drifts by tens of percent over minutes: alternate the two kinds of
+    # run and keep the best of each, so drift does not land on one side.
+    runs = [(stream, measure(dict(base, stream=stream), cache)) for stream in (False, True, True, False)]
+    failed = next((r for _, r in runs if "error" in r), None)
+    if failed is not None:
+        print(f"streaming overhead: failed ({failed['error']})")
+        return
+    plain = min((r for stream, r in runs if not stream), key=lambda r: r["seconds"])
+    streamed = min((r for stream, r in runs if stream), key=lambda r: r["seconds"])
+    print(f"streaming overhead at N={args.stream_size} (warm, best of 2 alternating runs; every frame copied to numpy): "
+          f"fit {plain['seconds']:.2f} s, streamed {streamed['seconds']:.2f} s, "
+          f"overhead {100 * (streamed['seconds'] / plain['seconds'] - 1):+.1f}%")
 
 
 if __name__ == "__main__":

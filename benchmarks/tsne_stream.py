@@ -195,7 +195,11 @@ def browser_rows(sizes: list[int], seconds: float) -> list[dict]:
     from harness import launch_chromium
     from playwright.sync_api import sync_playwright
 
-    bundle = (REPO / "nbviz" / "static" / "tsne_scatter.js").read_text()
+    # The test build: it carries the inspection handle (root.nbviz) the measurements read.
+    bundle_file = REPO / "js" / "build" / "test-bundles" / "tsne_scatter.js"
+    if not bundle_file.is_file():
+        sys.exit(f"{bundle_file} is missing: build the front end first (`make js`, or npm run build in js/).")
+    bundle = bundle_file.read_text()
     page_html = PAGE.replace("__BUNDLE__", bundle.replace("</script", "<\\/script"))
     rows = []
     with sync_playwright() as playwright:

@@ -2,9 +2,13 @@
 
 - `CAMExplorer`: class-activation heatmaps over an image, with layer / class / method controls.
 - `TSNEScatter`: a PyTorch t-SNE that streams every iteration to a WebGL scatter plot.
-- `to_html`: both widgets saved into one self-contained HTML report that opens offline.
+- `to_html`: both widgets saved into one self-contained HTML report that opens offline;
+  `to_png`: a static image of one widget, for places that run no JavaScript.
+- `features`: a model's pooled activations over a dataset (a folder, Dataset, DataLoader or list),
+  the vectors to lay out with t-SNE.
 
-Engines live in `nbviz.cam` and `nbviz.tsne`; embedded offline data in `nbviz.data`.
+Engines live in `nbviz.cam` and `nbviz.tsne`, reports in `nbviz.report`, embedded offline data in
+`nbviz.data`.
 """
 from __future__ import annotations
 
@@ -17,8 +21,10 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "CAMExplorer": "nbviz.widgets.cam_explorer",
     "TSNEScatter": "nbviz.widgets.tsne_scatter",
-    "to_html": "nbviz.export",
-    "to_png": "nbviz.export",
+    "to_html": "nbviz.report",
+    "to_png": "nbviz.report",
+    "features": "nbviz.lens",
+    "Features": "nbviz.lens",
 }
 
 __all__ = [*_PUBLIC, "__version__"]

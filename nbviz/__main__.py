@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from nbviz import __version__
+
 DESCRIPTION = "nbviz: Jupyter widgets for looking inside deep-learning models."
 DEMO_HELP = (
     "Write the quickstart as one self-contained HTML report, without a notebook: class-activation "
@@ -20,8 +22,6 @@ EXAMPLES = """examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from nbviz import __version__
-
     parser = argparse.ArgumentParser(
         prog="nbviz", description=DESCRIPTION, epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from nbviz.export_demo import write_demo_report
+    # torch and the widgets load only when a demo is built: --help and argument errors answer at once.
+    from nbviz.demo import write_demo_report
 
     target = args.html.expanduser()
     if target.is_dir():

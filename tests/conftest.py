@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from harness import (
+# Widgets in this test run (and the Jupyter kernels it starts, which inherit the environment) load
+# the test build of the front end, which carries the inspection hooks the browser tests read. Set
+# before anything imports nbviz: nbviz.widgets.bundles reads it once.
+TEST_BUNDLE_DIR = Path(__file__).resolve().parent.parent / "js" / "build" / "test-bundles"
+os.environ.setdefault("NBVIZ_BUNDLE_DIR", str(TEST_BUNDLE_DIR))
+
+from harness import (  # noqa: E402
     JupyterLabServer,
     artifact_path,
     launch_chromium,

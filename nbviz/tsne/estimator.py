@@ -1,15 +1,16 @@
 """The scikit-learn-style front end: TSNE(...).fit_transform(X), or .optimizer(X) to stream."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import torch
 
+from .config import TSNEConfig
 from .errors import TSNEError
-from .inputs import resolve_device
+from .inputs import as_matrix
 from .optimizer import TSNEOptimizer
+from .transform import TransformSettings, place_points
 
 
 class TSNE:
@@ -18,8 +19,10 @@ class TSNE:
     kNN affinities (k = 3 * perplexity) calibrated by bisection, a sparse symmetric P, exact
     or FFT-interpolated repulsion ("auto" picks by N), PCA initialisation scaled to std 1e-4,
     early exaggeration 12 for 250 iterations then 1, learning rate N / exaggeration.
-    After `fit_transform`: `embedding_` (numpy), `kl_divergence_` (true KL of the final
-    layout) and `n_iter_`.
+    The settings are those of `TSNEConfig` (validated here, when the object is made).
+    After `fit`: `embedding_` (numpy (N, n_components)), `kl_divergence_` (true KL of the final
+    layout), `n_iter_`, `perplexity_` (as used), `neighbors_` ((N, k) int64 indices of the
+    nearest neighbours P was built from, nearest first) and `n_features_in_`.
     """
 
     def __init__(
@@ -36,24 +39,6 @@ class TSNE:
         method: str = "auto",
         neighbors: str = "auto",
     ) -> None:
-        _check_int("n_components", n_components, 1)
-        _check_int("n_iter", n_iter, 0)
-        _check_int("early_exaggeration_iter", early_exaggeration_iter, 0)
-        _check_real("perplexity", perplexity)
-        _check_real("early_exaggeration", early_exaggeration)
-        if not (learning_rate == "auto" if isinstance(learning_rate, str) else False):
-            _check_real("learning_rate", learning_rate, "or 'auto'")
-        if method not in ("auto", "exact", "fft"):
-            raise TSNEError(f"method must be 'auto', 'exact' or 'fft', got {method!r}")
-        if method == "fft" and n_components != 2:
-            raise TSNEError(f"method='fft' works in 2-D only; use method='exact' for n_components={n_components}")
-        if neighbors not in ("auto", "exact", "approx"):
-            raise TSNEError(f"neighbors must be 'auto', 'exact' or 'approx', got {neighbors!r}")
-        if isinstance(init, str) and init not in ("pca", "random"):
-            raise TSNEError(f"init must be 'pca', 'random' or an (N, n_components) array, got {init!r}")
-        if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer))):
-            raise TSNEError(f"random_state must be an int or None, got {random_state!r}")
-        resolve_device(device)
         self.n_components = n_components
         self.perplexity = perplexity
         self.n_iter = n_iter
@@ -65,36 +50,50 @@ class TSNE:
         self.device = device
         self.method = method
         self.neighbors = neighbors
+        self.config  # validates the settings now, so a typo fails where it was made
+
+    @property
+    def config(self) -> TSNEConfig:
+        """The current settings as a validated TSNEConfig."""
+        return TSNEConfig(**{name: getattr(self, name) for name in TSNEConfig.names()})
 
     def optimizer(self, X: Any) -> TSNEOptimizer:
-        """A streaming optimizer over X with these settings (affinities computed now)."""
-        return TSNEOptimizer(
-            X, n_components=self.n_components, perplexity=self.perplexity, n_iter=self.n_iter,
-            early_exaggeration=self.early_exaggeration, early_exaggeration_iter=self.early_exaggeration_iter,
-            learning_rate=self.learning_rate, init=self.init, random_state=self.random_state,
-            device=self.device, method=self.method, neighbors=self.neighbors,
-        )
+        """A streaming optimizer over X with these settings (neighbours and P computed now)."""
+        return TSNEOptimizer(X, self.config)
 
     def fit(self, X: Any) -> "TSNE":
-        """Run all n_iter iterations on X and store embedding_, kl_divergence_, n_iter_."""
+        """Run all n_iter iterations on X; store embedding_, kl_divergence_, n_iter_, neighbors_."""
         run = self.optimizer(X)
         run.run(run.n_iter - run.iteration)
         self.embedding_ = run.embedding.detach().cpu().numpy().copy()
         self.kl_divergence_ = run.kl_divergence()
         self.n_iter_ = run.iteration
         self.perplexity_ = run.perplexity
+        self.neighbors_ = run.neighbors.cpu().numpy().copy()
+        self.n_features_in_ = run.n_features
+        self._reference = (run.data, run.embedding.detach().clone())
+        run.close()
         return self
 
-    def fit_transform(self, X: Any) -> np.ndarray:
-        """Run t-SNE on X (N x D) and return the (N, n_components) embedding as numpy."""
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        """Run t-SNE on X (N x D) and return the (N, n_components) embedding as numpy (y is ignored)."""
         return self.fit(X).embedding_
 
+    def transform(self, X: Any, **settings: Any) -> np.ndarray:
+        """Place new points X (M x D) into the fitted embedding, which stays fixed (openTSNE's transform).
 
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise TSNEError(f"{name} must be an int >= {minimum}, got {value!r}")
-
-
-def _check_real(name: str, value: Any, extra: str = "") -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not math.isfinite(value) or value <= 0:
-        raise TSNEError(f"{name} must be a positive finite number{(' ' + extra) if extra else ''}, got {value!r}")
+        Each new point starts at the median position of its 25 nearest fitted points and is
+        optimised alone against the fitted layout for 250 iterations (see
+        `nbviz.tsne.transform`); `settings` override `TransformSettings` (perplexity=5,
+        init_neighbors=25, n_iter=250, learning_rate=0.1, exaggeration=1.5, momentum=0.8,
+        max_grad_norm=0.25). Returns the (M, n_components) layout as numpy.
+        """
+        reference = getattr(self, "_reference", None)
+        if reference is None:
+            raise TSNEError("this TSNE is not fitted yet: call fit(X) before transform(X_new)")
+        try:
+            options = TransformSettings(**settings)
+        except TypeError as error:
+            raise TSNEError(f"unknown transform setting: {error}; valid ones: {', '.join(TransformSettings.__annotations__)}") from error
+        data, layout = reference
+        return place_points(data, layout, as_matrix(X).to(data.device), options).cpu().numpy()

@@ -20,16 +20,18 @@ import numpy as np
 import torch
 
 from .affinities import SparseAffinities, calibrate_conditional, joint_probabilities
+from .config import TSNEConfig, check_positive
+from .descent import momentum_step
 from .errors import TSNEError
 from .gradients import exact_repulsion, gradient, kl_divergence, repulsion
 from .init import pca_initialisation, random_initialisation
 from .inputs import as_matrix, resolve_device
 from .kernels import attraction_kernel
-from .neighbors import nearest_neighbours
+from .neighbors import Neighbors, nearest_neighbors
+from .scratch import Workspace
 
 PHASE_EARLY = "early_exaggeration"
 PHASE_MAIN = "main"
-MIN_GAIN = 0.01
 MAX_STEP_NORM = 5.0
 EARLY_MOMENTUM = 0.5
 FINAL_MOMENTUM = 0.8
@@ -60,14 +62,6 @@ def effective_perplexity(perplexity: float, n_points: int) -> float:
     return float(min(n_points - 1, max(1.0, (n_points - 1) / 3.0)))
 
 
-def _check_positive(name: str, value: Any, allow: tuple = ()) -> None:
-    if value in allow and isinstance(value, str):
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        extra = f" or {allow[0]!r}" if allow else ""
-        raise TSNEError(f"{name} must be a positive finite number{extra}, got {value!r}")
-
-
 def _empty_affinities(n: int, device: torch.device, perplexity: float) -> SparseAffinities:
     """P for fewer than two points: no pairs at all."""
     own = torch.arange(n, device=device)
@@ -87,55 +81,31 @@ class TSNEOptimizer:
     n_iter steps have been made.
     """
 
-    def __init__(
-        self,
-        X: Any,
-        *,
-        n_components: int = 2,
-        perplexity: float = 30.0,
-        n_iter: int = 750,
-        early_exaggeration: float = 12.0,
-        early_exaggeration_iter: int = 250,
-        learning_rate: float | str = "auto",
-        init: str | np.ndarray | torch.Tensor = "pca",
-        random_state: int | None = None,
-        device: Any = None,
-        method: str = "auto",
-        neighbors: str = "auto",
-    ) -> None:
+    def __init__(self, X: Any, config: TSNEConfig | None = None, **settings: Any) -> None:
+        """Validate X, find its nearest neighbours and build P; `settings` override `config`'s fields."""
+        config = (config or TSNEConfig()).updated(**settings)
         self._lock = threading.RLock()
-        _check_positive("learning_rate", learning_rate, allow=("auto",))
-        _check_positive("early_exaggeration", early_exaggeration)
-        self._device = resolve_device(device)
+        self._workspace = Workspace()
+        self._config = config
+        self._device = resolve_device(config.device)
         data = as_matrix(X)
         self._data = data.to(self._device)
         n = data.shape[0]
-        self._n_components = int(n_components)
-        self._n_iter = int(n_iter)
-        self._early_exaggeration = float(early_exaggeration)
-        self._early_iter = int(early_exaggeration_iter)
-        self._learning_rate: float | str = learning_rate
+        self._n_components = int(config.n_components)
+        self._n_iter = int(config.n_iter)
+        self._early_exaggeration = float(config.early_exaggeration)
+        self._early_iter = int(config.early_exaggeration_iter)
+        self._learning_rate: float | str = config.learning_rate
         self._exaggeration_override: float | None = None
-        self._neighbour_method = neighbors
-        self._method = self._resolve_method(method, n)
-        self._seed = self._draw_seed(random_state)
-        self._init_spec = init
-        self._knn: tuple[torch.Tensor, torch.Tensor] | None = None
-        self._initial = self._initial_layout(init)
-        self._P = self._affinities(float(perplexity))
+        self._method = "exact" if config.method == "auto" and self._n_components != 2 else config.method
+        self._seed = self._draw_seed(config.random_state)
+        self._knn: Neighbors | None = None
+        self._initial = self._initial_layout(config.init)
+        self._P = self._affinities(float(config.perplexity))
         self._kernel = attraction_kernel(n, self._device)
         self._reset_state()
 
     # ----------------------------------------------------------------- setup
-    def _resolve_method(self, method: str, n: int) -> str:
-        if method not in ("auto", "exact", "fft"):
-            raise TSNEError(f"method must be 'auto', 'exact' or 'fft', got {method!r}")
-        if method == "fft" and self._n_components != 2:
-            raise TSNEError(f"method='fft' works in 2-D only; use method='exact' for n_components={self._n_components}")
-        if method == "auto" and self._n_components != 2:
-            return "exact"
-        return method
-
     @staticmethod
     def _draw_seed(random_state: int | None) -> int:
         if random_state is None:
@@ -144,16 +114,15 @@ class TSNEOptimizer:
             raise TSNEError(f"random_state must be an int or None, got {random_state!r}")
         return int(random_state)
 
-    def _neighbours(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def _neighbors(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The k nearest neighbours, reusing a previous search with at least k columns."""
-        if self._knn is None or self._knn[0].shape[1] < k:
-            self._knn = nearest_neighbours(self._data, k, self._neighbour_method, self._seed)
-        indices, sq = self._knn
-        return indices[:, :k], sq[:, :k]
+        if self._knn is None or self._knn.indices.shape[1] < k:
+            self._knn = nearest_neighbors(self._data, k, self._config.neighbors, self._seed)
+        return self._knn.indices[:, :k], self._knn.sq_distances[:, :k]
 
     def _affinities(self, perplexity: float) -> SparseAffinities:
         n = self._data.shape[0]
-        _check_positive("perplexity", perplexity)
+        check_positive("perplexity", perplexity)
         used = effective_perplexity(perplexity, n)
         if used != perplexity:
             warnings.warn(
@@ -163,9 +132,11 @@ class TSNEOptimizer:
         if n < 2:
             return _empty_affinities(n, self._device, used)
         k = min(n - 1, max(1, int(3 * used)))
-        indices, sq = self._neighbours(k)
+        indices, sq = self._neighbors(k)
         conditional, _ = calibrate_conditional(sq, used)
-        return joint_probabilities(indices, conditional, used).to(self._device, torch.float32)
+        P = joint_probabilities(indices, conditional, used).to(self._device, torch.float32)
+        self._k = k
+        return P
 
     def _initial_layout(self, init: Any) -> torch.Tensor:
         n = self._data.shape[0]
@@ -214,7 +185,7 @@ class TSNEOptimizer:
     # ----------------------------------------------------------------- stepping
     def step(self, compute_kl: bool = False) -> Frame:
         """Make one gradient-descent iteration (see the module docstring) and return its Frame."""
-        with self._lock:
+        with self._lock, self._workspace.active():
             iteration = self._iteration
             alpha = self.exaggeration
             lr = self.learning_rate
@@ -231,13 +202,8 @@ class TSNEOptimizer:
             return Frame(self._iteration, self._y, kl, alpha, self._phase(iteration))
 
     def _apply(self, grad: torch.Tensor, lr: float, momentum: float) -> None:
-        """gains, momentum update, per-row step clipping to MAX_STEP_NORM, re-centring (in place)."""
-        flipped = torch.sign(self._update) != torch.sign(grad)
-        torch.where(flipped, self._gains + 0.2, self._gains * 0.8 + MIN_GAIN, out=self._gains)
-        self._update.mul_(momentum).sub_(lr * self._gains * grad)
-        norms = self._update.norm(dim=1, keepdim=True)
-        self._update.mul_(MAX_STEP_NORM / norms.clamp_min(MAX_STEP_NORM))
-        self._y.add_(self._update)
+        """One momentum_step with steps clipped to MAX_STEP_NORM, then re-centring (in place)."""
+        momentum_step(self._y, self._update, self._gains, grad, lr, momentum, MAX_STEP_NORM)
         self._y.sub_(self._y.mean(dim=0))
 
     def run(self, n_steps: int, callback: Callable[[Frame], Any] | None = None, compute_kl: bool = False) -> Frame | None:
@@ -263,33 +229,35 @@ class TSNEOptimizer:
     def set_exaggeration(self, value: float | None) -> None:
         """Use exaggeration `value` from the next step on (None: back to the 12 -> 1 schedule)."""
         if value is not None:
-            _check_positive("exaggeration", value)
+            check_positive("exaggeration", value)
         with self._lock:
             self._exaggeration_override = None if value is None else float(value)
 
     def set_learning_rate(self, value: float | str) -> None:
         """Use learning rate `value` (or "auto" = N / exaggeration) from the next step on."""
-        _check_positive("learning_rate", value, allow=("auto",))
+        check_positive("learning_rate", value, allow="auto")
         with self._lock:
             self._learning_rate = value if value == "auto" else float(value)
 
     def set_perplexity(self, value: float) -> None:
         """Recompute P for a new perplexity and continue from the current layout."""
-        _check_positive("perplexity", value)
+        check_positive("perplexity", value)
         with self._lock:
             self._P = self._affinities(float(value))
 
     def restart(self, random_state: int | None = None) -> None:
         """Start again from a fresh initial layout: iteration 0, momentum and gains reset.
 
-        P, perplexity and learning rate are kept; exaggeration returns to the schedule. With
-        init="random" a new layout is drawn (seeded by random_state, or a fresh seed when None);
-        with init="pca" the start is the same PCA layout.
+        P, perplexity and learning rate are kept; exaggeration returns to the schedule. The new
+        start: with a `random_state`, seeded Gaussian noise of std 1e-4 whatever the init, so
+        each seed gives its own run (a PCA start is deterministic, so a seed could not change
+        it); without one, a freshly seeded random start under init="random", and the same
+        start as before under init="pca" or an init array.
         """
         with self._lock:
-            if random_state is not None or (isinstance(self._init_spec, str) and self._init_spec == "random"):
+            if random_state is not None or (isinstance(self._config.init, str) and self._config.init == "random"):
                 self._seed = self._draw_seed(random_state)
-                self._initial = self._initial_layout(self._init_spec)
+                self._initial = self._initial_layout("random")
             self._exaggeration_override = None
             self._reset_state()
 
@@ -306,6 +274,7 @@ class TSNEOptimizer:
 
     @property
     def n_iter(self) -> int:
+        """The planned number of iterations."""
         return self._n_iter
 
     @property
@@ -320,7 +289,42 @@ class TSNEOptimizer:
 
     @property
     def n_points(self) -> int:
+        """Number of points N."""
         return self._y.shape[0]
+
+    @property
+    def data(self) -> torch.Tensor:
+        """The input matrix (N, D) on the run's device."""
+        return self._data
+
+    @property
+    def n_features(self) -> int:
+        """Number of input features D."""
+        return int(self._data.shape[1])
+
+    @property
+    def config(self) -> TSNEConfig:
+        """The settings this run was made with (live changes such as set_perplexity not included)."""
+        return self._config
+
+    @property
+    def neighbors(self) -> torch.Tensor:
+        """(N, k) int64 indices of the nearest neighbours the current P was built from, nearest first."""
+        if self.n_points < 2:
+            return torch.empty((self.n_points, 0), dtype=torch.int64, device=self._device)
+        return self._knn.indices[:, : self._k]
+
+    @property
+    def neighbor_search(self) -> str:
+        """How the neighbours were found: "exact", or "hnsw (recall 0.996 on 1,000 sampled points)"."""
+        if self._knn is None or self._knn.method == "exact":
+            return "exact"
+        return f"hnsw (recall {self._knn.recall:.3f} on sampled points)"
+
+    def close(self) -> None:
+        """Release the run's work memory (the layout and P stay readable)."""
+        with self._lock:
+            self._workspace.release()
 
     @property
     def perplexity(self) -> float:
@@ -339,11 +343,12 @@ class TSNEOptimizer:
 
     @property
     def device(self) -> torch.device:
+        """The device the layout and P live on."""
         return self._device
 
     def kl_divergence(self) -> float:
         """KL(P || Q) of the current layout against the true (unexaggerated) P, computed now."""
-        with self._lock:
+        with self._lock, self._workspace.active():
             if self.n_points < 2:
                 return 0.0
             _, z = repulsion(self._y, self._method)
@@ -351,7 +356,7 @@ class TSNEOptimizer:
 
     def exact_kl_divergence(self) -> float:
         """KL(P || Q) with Z summed exactly over all pairs (O(N^2); for checks on moderate N)."""
-        with self._lock:
+        with self._lock, self._workspace.active():
             if self.n_points < 2:
                 return 0.0
             _, z = exact_repulsion(self._y)

@@ -1,20 +1,26 @@
 """The anywidget base class every nbviz widget derives from."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, ClassVar
 
 import anywidget
 import traitlets
 
+from nbviz import report
 from nbviz.widgets.bundles import read_bundle
+
+# Traits of the widget machinery itself, not of what the widget shows: left out of a report.
+MACHINERY_TRAITS = ("_esm", "_css", "_anywidget_id", "_dom_classes", "layout", "tabbable", "tooltip")
 
 
 class NbvizWidget(anywidget.AnyWidget):
     """An anywidget whose ES module is the built bundle `nbviz/static/<_bundle_name>.js`.
 
-    Subclasses set `_bundle_name` and implement `export_state()`, the full widget state an offline
-    report needs (JSON values, with `bytes` wherever a binary buffer travels).
+    Subclasses set `_bundle_name`, may extend `export_state()` (the full state an offline report
+    needs: JSON values, with `bytes` wherever a binary buffer travels) and implement
+    `snapshot_figure()` for `to_png` (the `nbviz.report` protocol).
     """
 
     _bundle_name: ClassVar[str] = ""
@@ -28,22 +34,23 @@ class NbvizWidget(anywidget.AnyWidget):
         self._esm = read_bundle(self._bundle_name)
         super().__init__(**kwargs)
 
-    def export_state(self, **options: Any) -> dict[str, Any]:
-        """State for an offline render: every synced trait except the code, with `_offline` set."""
+    def front_end(self) -> report.FrontEnd:
+        """The widget's ES module and CSS, named after its bundle (shared in a report by name)."""
+        css = self._css if isinstance(getattr(self, "_css", None), str) else ""
+        return report.FrontEnd(self._bundle_name, self._esm, css)
+
+    def export_state(self) -> dict[str, Any]:
+        """State for an offline render: every synced trait except the widget machinery, `_offline` set."""
         state = self.get_state()
-        for key in ("_esm", "_css", "_anywidget_id", "_dom_classes", "layout", "tabbable", "tooltip"):
+        for key in MACHINERY_TRAITS:
             state.pop(key, None)
         state["_offline"] = True
         return state
 
-    def to_html(self, path: str | Path, *, title: str | None = None, **options: Any) -> Path:
+    def to_html(self, path: str | os.PathLike, *, title: str | None = None, **options: Any) -> Path:
         """Save this widget alone as a self-contained HTML report (see `nbviz.to_html`)."""
-        from nbviz.export import to_html
+        return report.to_html(path, self, title=title, **options)
 
-        return to_html(path, self, title=title, **options)
-
-    def to_png(self, path: str | Path, **options: Any) -> Path:
-        """Save a static PNG of the current view, for places that run no JavaScript."""
-        from nbviz.export import to_png
-
-        return to_png(path, self, **options)
+    def to_png(self, path: str | os.PathLike, **options: Any) -> Path:
+        """Save a static PNG of the current view, for places that run no JavaScript (see `nbviz.to_png`)."""
+        return report.to_png(path, self, **options)

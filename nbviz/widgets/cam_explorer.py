@@ -17,7 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -28,24 +28,11 @@ from nbviz.widgets.cam_colormaps import COLORMAPS, colormap_luts
 from nbviz.widgets.cam_inputs import ImageLike, PreparedImage, encode_photo, image_list, prepare_image
 from nbviz.widgets.cam_jobs import Job, JobScheduler
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 log = logging.getLogger("nbviz.cam_explorer")
 
-METHOD_LABELS = {
-    "cam": "CAM",
-    "gradcam": "Grad-CAM",
-    "gradcam++": "Grad-CAM++",
-    "smoothgradcam++": "Smooth Grad-CAM++",
-    "scorecam": "Score-CAM",
-    "sscam": "SS-CAM",
-    "iscam": "IS-CAM",
-    "ablationcam": "Ablation-CAM",
-    "xgradcam": "XGrad-CAM",
-    "layercam": "Layer-CAM",
-    "hirescam": "HiResCAM",
-    "eigencam": "Eigen-CAM",
-    "guided-backprop": "Guided Backprop",
-    "guided-gradcam": "Guided Grad-CAM",
-}
 MAP_CACHE_SIZE = 512
 PROGRESS_INTERVAL_S = 0.1
 SCORE_STEPS = 32
@@ -261,6 +248,28 @@ class CAMExplorer(NbvizWidget):
         state["_precomputed"] = data
         state["_precomputed_shapes"] = shapes
         return state
+
+    def snapshot_figure(self, *, figsize: tuple[float, float] | None = None) -> Figure:
+        """The current view as a matplotlib Figure (for `to_png`): the photo with the current map over
+        it as the view composites it, titled with method, class and probability, and a colour bar."""
+        # Loaded on the first snapshot: importing this widget does not pay for matplotlib.figure (~0.5 s).
+        from nbviz.widgets.cam_snapshot import decode_photo, overlay_figure
+
+        labels = {entry["name"]: entry["label"] for entry in self._methods}
+        method = labels.get(self.method, self.method)
+        class_name = self._class_names[self.target] if self._class_names else str(self.target)
+        probability = float(self.probabilities()[self.target])
+        return overlay_figure(
+            decode_photo(self._images[self.image_index]),
+            self.compute(),  # feature resolution, [0, 1]: what the view upsamples
+            self._colormaps[self.colormap],
+            opacity=self.opacity,
+            threshold=self.threshold,
+            title=f"{method}: {class_name} (p = {probability:.2f})",
+            caption=f"layer {self.layer} · class {self.target} · {method} · opacity {self.opacity:.2f}"
+            + (f" · threshold {self.threshold:.2f}" if self.threshold > 0 else ""),
+            figsize=figsize,
+        )
 
     def close(self) -> None:
         """Stop the worker, remove the engine's hooks and close the widget."""
@@ -528,7 +537,9 @@ def _class_names(labels: Sequence[str] | None, n_classes: int) -> list[str]:
 
 
 def _method_entry(name: str, cam: Any) -> dict[str, Any]:
-    return {"name": name, "label": METHOD_LABELS.get(name, name), "slow": name in cam.SLOW_METHODS}
+    """The menu entry of a method, from its registration: name, label, family and whether it is slow."""
+    spec = cam.method_spec(name)
+    return {"name": spec.name, "label": spec.label, "family": spec.family, "slow": spec.slow}
 
 
 def _float32_bytes(values: np.ndarray) -> bytes:

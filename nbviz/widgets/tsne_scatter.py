@@ -8,7 +8,7 @@ The worker never writes a synced trait: it hands each write to the kernel's thre
 
 Messages, front end -> kernel: {"type": "hello"} when a view appears, {"type": "ack", "seq": s}
 after a frame is drawn, {"type": "command", "name": "play" | "pause" | "stop" | "restart" | "step"}.
-Kernel -> front end: {"type": "frame", "seq", "iteration", "kl", "phase", "exaggeration"} with one
+Kernel -> front end: {"type": "frame", "seq", "iteration", "kl", "exaggeration"} with one
 buffer, the N x 2 float32 layout.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import warnings
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import numpy as np
 import traitlets
@@ -27,6 +27,9 @@ from nbviz.widgets.live_settings import LiveSettings
 from nbviz.widgets.streaming import FrameStreamer, StreamCallbacks
 from nbviz.widgets.tsne_inputs import encode_labels, encode_texts, encode_thumbnails
 from nbviz.widgets.tsne_keyframes import KeyframeRecorder
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _layout_to_numpy(embedding: Any) -> np.ndarray:
@@ -282,10 +285,25 @@ class TSNEScatter(NbvizWidget):
             kernel.close()
         super().close()
 
-    def export_state(self, **options: Any) -> dict[str, Any]:
+    def export_state(self) -> dict[str, Any]:
         """Traits for an offline report, with the keyframes and the layout as of now."""
         self._publish_settled()
-        return super().export_state(**options)
+        return super().export_state()
+
+    def snapshot_figure(self, *, figsize: tuple[float, float] | None = None) -> Figure:
+        """The current embedding as a matplotlib Figure (for `to_png`), coloured by label with a
+        legend; the title, iteration, KL divergence and point count above it."""
+        # Loaded on the first snapshot: importing this widget does not pay for matplotlib.figure (~0.5 s).
+        from nbviz.widgets.tsne_snapshot import scatter_figure
+
+        layout = self.embedding
+        codes = np.frombuffer(self.label_codes, dtype="<u2") if self.label_codes else None
+        kl = self.kl
+        kl_text = f"KL {kl:.3f}" if kl is not None else "KL not computed yet"
+        return scatter_figure(
+            layout, codes, list(self.label_names), title=self.title or "t-SNE",
+            subtitle=f"iteration {self.iteration} · {kl_text} · {len(layout)} points", figsize=figsize,
+        )
 
     def _reached_target(self) -> bool:
         return int(self._optimizer.iteration) >= self._target_iteration
@@ -303,7 +321,6 @@ class TSNEScatter(NbvizWidget):
             embedding=self._optimizer.embedding,
             kl=self._last_kl,
             exaggeration=float(getattr(self._optimizer, "exaggeration", self.exaggeration)),
-            phase=str(getattr(self._optimizer, "phase", "")),
         )
 
     def _send_frame(self, frame: Any, seq: int) -> None:
@@ -313,7 +330,6 @@ class TSNEScatter(NbvizWidget):
             "seq": seq,
             "iteration": int(frame.iteration),
             "kl": None if frame.kl is None else float(frame.kl),
-            "phase": str(frame.phase),
             "exaggeration": float(frame.exaggeration),
         }
         self.send(content, buffers=[layout.data])

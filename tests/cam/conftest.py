@@ -1,12 +1,15 @@
 """Shared tiny models and helpers for the CAM engine tests."""
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 from torch import nn
 
 
-torch.set_num_threads(2)
+# Two threads by default; NBVIZ_TEST_THREADS sets another count (`make test` runs these with 1 too).
+torch.set_num_threads(int(os.environ.get("NBVIZ_TEST_THREADS", "2")))
 
 
 class LinearHeadNet(nn.Module):

@@ -1,6 +1,8 @@
 """Shared data for the t-SNE engine tests."""
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 
@@ -19,10 +21,11 @@ def _fixed_torch_seed():
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """One intra-op thread: on a shared 2-core runner, two threads that wait on each other at
-    every op are several times slower than one (measured); restored afterwards."""
+def _torch_threads():
+    """One intra-op thread by default: on a shared 2-core runner, two threads that wait on each
+    other at every op are several times slower than one (measured). NBVIZ_TEST_THREADS sets
+    another count (`make test` also runs the numerics with 2, for other summation orders)."""
     before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(int(os.environ.get("NBVIZ_TEST_THREADS", "1")))
     yield
     torch.set_num_threads(before)

@@ -80,6 +80,12 @@ def test_cam_explorer_in_jupyterlab(lab, screenshot, tmp_path):
     state = _state(lab, lambda s: True)
     key = f"0|{state['layer']}|{state['target']}|gradcam"
     _painted(root, key)
+    # The test build's paint hook (what benchmarks/cam_explorer_latency.py reads) saw that paint.
+    hook = root.evaluate(
+        "async (el) => ({ key: el.__nbvizCam.currentKey(), at: await el.__nbvizCam.waitForPaint(el.dataset.paintedKey),"
+        " painted: el.__nbvizCam.paints.map((p) => p.key) })"
+    )
+    assert hook["key"] == key and key in hook["painted"] and hook["at"] > 0
     assert root.locator("[data-role=classes] .cam-class").count() == 5
     assert "cat" in root.locator(".cam-class.cam-selected").inner_text()
     screenshot(root, "cam_01_initial.png")

@@ -37,6 +37,8 @@ def test_slow_client_never_has_more_than_two_frames_in_flight(tsne_digits_small,
     assert widget._streamer.flow.peak <= 2
     # The optimizer never waited for the browser: many more steps than frames a 120 ms client takes.
     assert steps >= 3 * sent, (steps, sent)
+    # The wire format of a frame (the `at` key is the fake client's receive time).
+    assert set(client.frames[0]) == {"type", "seq", "iteration", "kl", "exaggeration", "at"}
     # Only the newest frame goes out: iterations strictly increase, with gaps where frames were skipped.
     iterations = [f["iteration"] for f in client.frames]
     assert iterations == sorted(set(iterations))

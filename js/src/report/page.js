@@ -2,7 +2,7 @@
 
 export const DATA_ELEMENT_ID = "nbviz-report-data";
 
-/** The JSON payload nbviz.export wrote into the page. */
+/** The JSON payload nbviz.report.to_html wrote into the page. */
 export function readReportData(doc = document) {
   const element = doc.getElementById(DATA_ELEMENT_ID);
   if (!element) throw new Error(`this page has no #${DATA_ELEMENT_ID} element: it is not an nbviz report`);

@@ -1,4 +1,4 @@
-"""`nbviz` command line: help, argument errors (the full demo run is in test_export_reports_browser)."""
+"""`nbviz` command line: help, argument errors (the full demo run is in tests/report/test_report_widgets_browser)."""
 from __future__ import annotations
 
 import subprocess

@@ -2,13 +2,15 @@
 
 The kernel gets NBVIZ_FAST=1 (the notebooks then use fewer iterations / smaller samples but still
 show the real thing), HTTP(S) proxies pointing at a closed port so any download attempt fails, and an
-empty TORCH_HOME so no cached download can hide one.
+empty TORCH_HOME so no cached download can hide one. Every file a notebook writes (its reports) must
+land where git ignores it, so running the notebooks leaves the repository clean.
 """
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 EXPECTED = {"quickstart.ipynb", "cam_methods.ipynb", "tsne_lecture.ipynb"}
@@ -51,10 +53,13 @@ def test_notebook_executes_offline(notebook, tmp_path, offline_kernel_env):
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(work)}},
         store_widget_state=True,
     )
+    before = file_stamps(work)
     started = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - started
     print(f"{notebook.name}: executed in {seconds:.1f} s")
+    written = sorted(path for path, stamp in file_stamps(work).items() if before.get(path) != stamp)
+    print(f"{notebook.name} wrote: {', '.join(written) or 'nothing'}")
 
     errors = [
         output for cell in nb.cells if cell.cell_type == "code"
@@ -84,3 +89,30 @@ def test_notebook_executes_offline(notebook, tmp_path, offline_kernel_env):
     assert f'<script type="{WIDGET_STATE}">' in html
     for view in views:
         assert view["data"]["application/vnd.jupyter.widget-view+json"]["model_id"] in html
+
+    # What the notebook wrote would be written beside the original: git must ignore all of it.
+    in_repo = [f"notebooks/{path}" for path in written]
+    not_ignored = sorted(set(in_repo) - git_ignored(in_repo))
+    assert not not_ignored, (
+        f"{notebook.name} writes files git does not ignore: {not_ignored}; write them under "
+        "notebooks/reports/ (git-ignored) or a temporary folder"
+    )
+
+
+def file_stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    """(modification time, size) of every file under `folder`, by path relative to it."""
+    return {
+        path.relative_to(folder).as_posix(): (path.stat().st_mtime_ns, path.stat().st_size)
+        for path in folder.rglob("*") if path.is_file()
+    }
+
+
+def git_ignored(paths: list[str]) -> set[str]:
+    """The repository-relative `paths` that the checkout's .gitignore rules ignore."""
+    if not paths:
+        return set()
+    if not (REPO / ".git").exists():
+        pytest.skip("not a git checkout: cannot ask git which files it ignores")
+    done = subprocess.run(["git", "-C", str(REPO), "check-ignore", *paths], capture_output=True, text=True, timeout=60)
+    assert done.returncode in (0, 1), done.stderr  # 1: none of them is ignored
+    return set(done.stdout.splitlines())

@@ -1,4 +1,4 @@
-"""A test-only nbviz widget whose bundle is tests/export/fixture_swatch_widget.js.
+"""A test-only nbviz widget whose bundle is tests/report/fixture_swatch_widget.js.
 
 NbvizWidget reads bundles from nbviz.widgets.bundles.STATIC_DIR; the `swatch_static_dir` fixture
 points that at a temporary folder holding this fixture and the real report host bundle.
@@ -9,6 +9,8 @@ import shutil
 from pathlib import Path
 
 import traitlets
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from nbviz.widgets import bundles
 from nbviz.widgets.base import NbvizWidget
@@ -28,6 +30,15 @@ class SwatchWidget(NbvizWidget):
         if highlight:
             state["name"] = "highlighted"
         return state
+
+    def snapshot_figure(self, *, figsize: tuple[float, float] = (2.0, 1.0)) -> Figure:
+        """Left half the `color` swatch, right half the current palette entry, no axes or margins."""
+        figure = Figure(figsize=figsize)
+        for half, rgb in enumerate((self.color, self.palette["items"][self.index])):
+            colour = [channel / 255 for channel in rgb]
+            figure.add_artist(Rectangle((half / 2, 0.0), 0.5, 1.0, transform=figure.transFigure,
+                                        facecolor=colour, edgecolor="none"))
+        return figure
 
 
 def stage_static_dir(folder: Path) -> Path:

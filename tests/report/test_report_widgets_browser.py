@@ -14,9 +14,10 @@ import pytest
 from PIL import Image
 
 import nbviz.__main__ as cli
-import nbviz.export_demo as demo_module
+import nbviz.demo as demo_module
 from harness import artifact_path
-from nbviz.export import to_html, to_png
+from nbviz.report import to_html, to_png
+from nbviz.widgets.tsne_snapshot import TABLEAU10
 
 pytestmark = pytest.mark.browser
 TSNE_ITERATIONS = 200
@@ -171,7 +172,7 @@ def test_demo_report_tsne_playback_offline(demo_report, page_for_html):
     replaying = point_positions(page, points)
     assert replaying != settled, "pressing replay shows earlier keyframes again"
     body = page.locator("body")
-    body.screenshot(path=str(artifact_path("export_demo_report.png")))
+    body.screenshot(path=str(artifact_path("report_demo.png")))
     assert page.console_errors == []
     assert page.blocked_requests == []
 
@@ -217,7 +218,7 @@ def test_cam_report_with_chosen_precomputation(widgets, tmp_path, page_for_html,
     wait_for_cam_drawn(page)
     after = canvas_pixels(page, ".nbviz-cam canvas[data-role=canvas]")
     assert np.abs(after[..., :3].astype(int) - before[..., :3].astype(int)).mean() > 1.0
-    screenshot(page.locator("body"), "export_cam_report.png")
+    screenshot(page.locator("body"), "report_cam.png")
     print(f"CAM-only report: {out.stat().st_size / 1e3:.0f} kB")
     assert page.console_errors == []
     assert page.blocked_requests == []
@@ -225,16 +226,14 @@ def test_cam_report_with_chosen_precomputation(widgets, tmp_path, page_for_html,
 
 def test_png_snapshots(widgets, tmp_path):
     explorer, scatter = widgets
-    cam_png = to_png(artifact_path("export_cam_snapshot.png"), explorer)
-    tsne_png = to_png(artifact_path("export_tsne_snapshot.png"), scatter, dpi=80)
+    cam_png = to_png(artifact_path("report_cam_snapshot.png"), explorer)
+    tsne_png = to_png(artifact_path("report_tsne_snapshot.png"), scatter, dpi=80)
     cam_image = np.asarray(Image.open(cam_png).convert("RGB"))
     tsne_image = np.asarray(Image.open(tsne_png).convert("RGB"))
     assert cam_image.shape[0] > 400 and tsne_image.shape[1] > 400
     # The overlay is the photo blended with the map: many distinct colours, not a flat fill.
     assert len(np.unique(cam_image.reshape(-1, 3), axis=0)) > 5000
     # The scatter shows the 10 digit colours of the widget's palette.
-    from nbviz.export_png import TABLEAU10
-
     present = {tuple(int(h[i:i + 2], 16) for i in (1, 3, 5)) for h in TABLEAU10}
     colours = {tuple(c) for c in tsne_image.reshape(-1, 3)}
     assert len(present & colours) >= 8, "legend/markers use the widget's label colours"

@@ -1,4 +1,4 @@
-"""to_html without a browser: buffer layout, escaping, option routing, errors, atomic writes."""
+"""to_html without a browser: payload layout, option routing, the widget protocol, errors, atomic writes."""
 from __future__ import annotations
 
 import base64
@@ -9,9 +9,7 @@ import ipywidgets
 import pytest
 
 import nbviz
-from nbviz.export import UnsupportedWidgetError, to_html
-from nbviz.export_buffers import StateNotSerializableError, encode_buffers, separate_buffers
-from nbviz.export_page import json_for_script, script_safe
+from nbviz.report import FrontEnd, StateNotSerializableError, UnsupportedWidgetError, to_html
 from swatch_widget import SwatchWidget
 
 
@@ -20,46 +18,6 @@ def read_payload(path):
     match = re.search(r'<script type="application/json" id="nbviz-report-data">(.*?)</script>', text, re.S)
     assert match, "report data element missing"
     return text, json.loads(match.group(1))
-
-
-def test_separate_buffers_records_paths_top_level_and_nested():
-    state = {"a": b"\x01", "b": {"c": [b"\x02\x03", {"d": bytearray(b"\x04")}]}, "e": (1, 2.5, "x")}
-    clean, paths, buffers = separate_buffers(state)
-    assert clean == {"a": None, "b": {"c": [None, {"d": None}]}, "e": [1, 2.5, "x"]}
-    assert paths == [["a"], ["b", "c", 0], ["b", "c", 1, "d"]]
-    assert buffers == [b"\x01", b"\x02\x03", b"\x04"]
-    assert encode_buffers([b"\x00\x01\x02\xff"]) == ["AAEC/w=="]
-    assert state["a"] == b"\x01", "the widget's own state is not modified"
-
-
-@pytest.mark.parametrize(
-    "bad, message",
-    [
-        ({"x": float("nan")}, r"state\['x'\].*NaN"),
-        ({"x": {1: 2}}, r"non-string key 1"),
-        ({"x": [object()]}, r"type object at state\['x'\]\[0\]"),
-    ],
-)
-def test_unserialisable_state_names_the_place(bad, message):
-    with pytest.raises(StateNotSerializableError, match=message):
-        separate_buffers(bad)
-
-
-def test_numpy_arrays_are_refused_with_the_fix():
-    import numpy as np
-
-    with pytest.raises(StateNotSerializableError, match=r"tobytes"):
-        separate_buffers({"x": np.zeros(3)})
-    clean, _, _ = separate_buffers({"x": np.float32(1.5), "n": np.int64(3)})
-    assert clean == {"x": 1.5, "n": 3}
-
-
-def test_script_text_cannot_close_its_script_element():
-    assert "</script" not in script_safe('let s = "</script><script>alert(1)</SCRIPT>"').lower()
-    assert "<!--" not in script_safe("const c = '<!-- x';")
-    text = json_for_script({"t": "</script><b>&"})
-    assert "<" not in text and ">" not in text and "&" not in text
-    assert json.loads(text) == {"t": "</script><b>&"}
 
 
 def test_report_embeds_bundle_state_and_buffers(swatch_static_dir, tmp_path):
@@ -104,8 +62,8 @@ def test_unknown_option_is_rejected_with_the_accepted_ones(swatch_static_dir, tm
 def test_non_nbviz_widgets_are_refused_saying_what_is_supported(swatch_static_dir, tmp_path):
     with pytest.raises(UnsupportedWidgetError, match=r"CAMExplorer.*TSNEScatter.*widget 2 is a .*IntSlider"):
         to_html(tmp_path / "x.html", SwatchWidget(), ipywidgets.IntSlider())
-    with pytest.raises(UnsupportedWidgetError, match=r"to_png exports"):
-        nbviz.export.to_png(tmp_path / "x.png", "not a widget")
+    with pytest.raises(UnsupportedWidgetError, match=r"widget 1 is a builtins.str"):
+        to_html(tmp_path / "x.html", "not a widget")
 
 
 def test_bad_paths_and_empty_calls_are_clear(swatch_static_dir, tmp_path):
@@ -136,3 +94,43 @@ def test_widget_to_html_delegates(swatch_static_dir, tmp_path):
     text, payload = read_payload(out)
     assert "<h1>Solo</h1>" in text
     assert payload["widgets"][0]["state"]["name"] == "solo"
+
+
+def test_public_names_are_the_report_functions():
+    assert nbviz.to_html is nbviz.report.to_html and nbviz.to_png is nbviz.report.to_png
+
+
+class PlainReportable:
+    """Not an ipywidget and not an nbviz class: only the protocol's two methods."""
+
+    def front_end(self):
+        return FrontEnd("plain", "export default { render() {} };", ".plain { color: teal; }")
+
+    def export_state(self, **options):
+        return {"options": options, "raw": b"\x01\x02"}
+
+
+def test_any_object_implementing_the_protocol_is_exported(tmp_path):
+    out = to_html(tmp_path / "plain.html", PlainReportable(), PlainReportable(), zoom=2, caption="c")
+    _, payload = read_payload(out)
+    assert payload["bundles"] == {"plain": "export default { render() {} };"}
+    for entry in payload["widgets"]:
+        assert entry["bundle"] == "plain" and entry["css"] == ".plain { color: teal; }"
+        assert entry["state"] == {"options": {"zoom": 2, "caption": "c"}, "raw": None, "_offline": True}
+        assert entry["buffer_paths"] == [["raw"]] and entry["buffers"] == ["AQI="]
+
+
+def test_protocol_results_of_the_wrong_type_are_named(tmp_path):
+    class TupleFrontEnd(PlainReportable):
+        def front_end(self):
+            return ("plain", "source")
+
+    class ListState(PlainReportable):
+        def export_state(self):
+            return [1, 2]
+
+    with pytest.raises(TypeError, match=r"TupleFrontEnd.front_end\(\) must return nbviz.report.FrontEnd"):
+        to_html(tmp_path / "x.html", TupleFrontEnd())
+    with pytest.raises(TypeError, match=r"ListState.export_state\(\) returned list"):
+        to_html(tmp_path / "x.html", ListState())
+    assert not (tmp_path / "x.html").exists()

@@ -1,17 +1,23 @@
-"""The quickstart report without a notebook: CAMExplorer on the embedded EfficientNet-Lite0 and the
-"chelsea" photo, and TSNEScatter of the digits run to completion with its keyframes."""
+"""The quickstart report without a notebook (`nbviz demo --html`): CAMExplorer on the embedded
+EfficientNet-Lite0 and the "chelsea" photo, and TSNEScatter of the digits run to completion with its
+keyframes. It composes the widgets with the report package; nothing in nbviz imports it but the CLI."""
 from __future__ import annotations
 
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Callable, TextIO
+
+from nbviz.data import digits
+from nbviz.report import to_html
+from nbviz.widgets.cam_explorer import CAMExplorer
+from nbviz.widgets.tsne_scatter import TSNEScatter
 
 DEMO_TITLE = "nbviz quickstart"
 EARLY_EXAGGERATION_ITER = 250
 
 
-def run_to_completion(scatter: Any, timeout: float = 1800.0) -> None:
+def run_to_completion(scatter: TSNEScatter, timeout: float = 1800.0) -> None:
     """Start the scatter's optimisation and block until it has finished (raise on error or timeout)."""
     scatter.start()
     if scatter.wait(timeout=timeout):
@@ -24,12 +30,8 @@ def run_to_completion(scatter: Any, timeout: float = 1800.0) -> None:
 
 def build_demo_widgets(
     *, tsne_iterations: int = 750, log: Callable[[str], None] = lambda message: None
-) -> tuple[Any, Any]:
+) -> tuple[CAMExplorer, TSNEScatter]:
     """(CAMExplorer, TSNEScatter) as in notebooks/quickstart.ipynb, the t-SNE run to the end."""
-    from nbviz.data import digits
-    from nbviz.widgets.cam_explorer import CAMExplorer
-    from nbviz.widgets.tsne_scatter import TSNEScatter
-
     if tsne_iterations < 1:
         raise ValueError(f"tsne_iterations must be at least 1, got {tsne_iterations}")
     started = time.perf_counter()
@@ -54,8 +56,6 @@ def write_demo_report(
     path: str | Path, *, title: str = DEMO_TITLE, tsne_iterations: int = 750, stream: TextIO | None = sys.stderr
 ) -> Path:
     """Build the demo widgets and write them into one offline HTML report at `path`."""
-    from nbviz.export import to_html
-
     def log(message: str) -> None:
         if stream is not None:
             print(message, file=stream, flush=True)

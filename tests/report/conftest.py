@@ -1,4 +1,4 @@
-"""Fixtures for the export tests: a static folder with the test-only swatch widget bundle."""
+"""Fixtures for the report tests: a static folder with the test-only swatch widget bundle."""
 from __future__ import annotations
 
 import pytest

@@ -11,12 +11,10 @@ import base64
 import math
 from typing import Any
 
+from nbviz.report.errors import StateNotSerializableError
+
 BINARY_TYPES = (bytes, bytearray, memoryview)
 BufferPath = list  # a buffer path: keys (str) and indices (int) from the state's root
-
-
-class StateNotSerializableError(TypeError):
-    """A widget's exported state holds a value that JSON cannot carry."""
 
 
 def separate_buffers(state: dict[str, Any]) -> tuple[dict[str, Any], list[BufferPath], list[bytes]]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from nbviz.export import to_html
+from nbviz.report import to_html
 from swatch_widget import SwatchWidget
 
 pytestmark = pytest.mark.browser
@@ -47,7 +47,7 @@ def test_host_runs_widget_from_embedded_state_offline(swatch_static_dir, tmp_pat
     assert swatch_pixels(page, 0)[1] == [0x00, 0x80, 0x00], "the other widget's model is separate"
     sent = page.evaluate("window.nbvizReport.widgets[1].model.sentMessages.length")
     assert sent == 1, "send() is accepted and goes nowhere"
-    screenshot(page, "export_host_swatch.png")
+    screenshot(page, "report_host_swatch.png")
 
     # Cleanups run, render's before initialize's, and listeners are gone.
     page.evaluate("window.nbvizReport.dispose()")

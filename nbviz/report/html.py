@@ -1,0 +1,95 @@
+"""`to_html`: widgets saved into one self-contained HTML page that opens offline.
+
+The page holds each widget's front-end bundle, its exported state (binary buffers as base64) and a
+small anywidget-compatible host that plays the kernel's part: the widgets render from their state
+alone, and their controls switch among results computed before export.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from nbviz import __version__
+from nbviz.report.buffers import encode_buffers, separate_buffers
+from nbviz.report.errors import UnsupportedWidgetError
+from nbviz.report.files import writable_target, write_atomically
+from nbviz.report.options import route_options
+from nbviz.report.page import ReportSection, render_page
+from nbviz.report.protocol import FrontEnd, HTMLReportable
+from nbviz.widgets.bundles import read_bundle
+
+HOST_BUNDLE = "report_host"
+REPORT_FORMAT = "nbviz-report/1"
+SUPPORTED = "nbviz widgets (nbviz.CAMExplorer, nbviz.TSNEScatter)"
+
+
+def to_html(path: str | os.PathLike, *widgets: Any, title: str | None = None, **options: Any) -> Path:
+    """Write `widgets` into one self-contained HTML report at `path` and return its path.
+
+    The file opens offline in any modern browser and makes no network request. `options` go to each
+    widget's `export_state()` that accepts them, e.g. for CAMExplorer `layers=`, `classes=`,
+    `methods=` choose which maps are precomputed (the report can only show what was computed).
+    """
+    target = writable_target(path, ".html")
+    if not widgets:
+        raise ValueError("to_html needs at least one widget: nbviz.to_html('report.html', widget, ...)")
+    for position, widget in enumerate(widgets, start=1):
+        if not isinstance(widget, HTMLReportable):
+            raise UnsupportedWidgetError(
+                f"nbviz.to_html exports {SUPPORTED}; widget {position} is a {_qualified_type(widget)}. "
+                "Other Jupyter widgets can be kept in a saved notebook with their widget state "
+                "(JupyterLab: Settings > Save Widget State Automatically) and exported with nbconvert."
+            )
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string, got {type(title).__name__}")
+    per_widget_options = route_options(widgets, options, "export_state", own=["title"])
+
+    bundles: dict[str, str] = {}
+    entries: list[dict[str, Any]] = []
+    sections: list[ReportSection] = []
+    for index, (widget, widget_options) in enumerate(zip(widgets, per_widget_options)):
+        front_end = _front_end(widget)
+        bundles.setdefault(front_end.name, front_end.esm)
+        widget_id = f"w{index}"
+        entries.append({"id": widget_id, "bundle": front_end.name, "css": front_end.css,
+                        **_embedded_state(widget, widget_options)})
+        sections.append(ReportSection(widget_id, type(widget).__name__))
+
+    page = render_page(
+        title=title if title is not None else "nbviz report",
+        sections=sections,
+        payload={"format": REPORT_FORMAT, "bundles": bundles, "widgets": entries},
+        host_source=read_bundle(HOST_BUNDLE),
+        version=__version__,
+        created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    write_atomically(target, page.encode("utf-8"))
+    return target
+
+
+def _front_end(widget: HTMLReportable) -> FrontEnd:
+    front_end = widget.front_end()
+    if not isinstance(front_end, FrontEnd) or not isinstance(front_end.esm, str):
+        raise TypeError(
+            f"{type(widget).__name__}.front_end() must return nbviz.report.FrontEnd(name, esm source text, css), "
+            f"got {front_end!r:.80}"
+        )
+    return front_end
+
+
+def _embedded_state(widget: HTMLReportable, options: dict[str, Any]) -> dict[str, Any]:
+    """The widget's exported state, `_offline` set, with binary values lifted out as base64 buffers."""
+    state = widget.export_state(**options)
+    if not isinstance(state, dict):
+        raise TypeError(
+            f"{type(widget).__name__}.export_state() returned {type(state).__name__}; it must "
+            "return a dict of trait values"
+        )
+    clean, buffer_paths, buffers = separate_buffers({**state, "_offline": True})
+    return {"state": clean, "buffer_paths": buffer_paths, "buffers": encode_buffers(buffers)}
+
+
+def _qualified_type(value: Any) -> str:
+    return f"{type(value).__module__}.{type(value).__qualname__}"

@@ -1,0 +1,105 @@
+"""The settings of a t-SNE run, validated once and shared by `TSNE` and `TSNEOptimizer`."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+
+from .errors import TSNEError
+from .inputs import resolve_device
+
+METHODS = ("auto", "exact", "fft")
+NEIGHBOR_METHODS = ("auto", "exact", "approx")
+INITS = ("pca", "random")
+
+
+@dataclass(frozen=True)
+class TSNEConfig:
+    """Every setting of a t-SNE run, with openTSNE's defaults; invalid values raise TSNEError.
+
+    - n_components: dimensions of the layout (2 or 3 for plots).
+    - perplexity: effective number of neighbours; P uses the k = 3 * perplexity nearest.
+    - n_iter: total iterations, early exaggeration included.
+    - early_exaggeration, early_exaggeration_iter: P is multiplied by the former for the first
+      early_exaggeration_iter iterations.
+    - learning_rate: a positive number, or "auto" = N / exaggeration in each phase.
+    - init: "pca" (top principal components scaled to std 1e-4), "random" (seeded Gaussian,
+      std 1e-4) or an (N, n_components) array.
+    - random_state: int seed or None (a fresh seed): seeds the random start (init="random"),
+      the noise that fills missing PCA directions, and the sample that checks approximate
+      neighbours. A PCA start itself is deterministic.
+    - device: torch device for the optimisation; None = CUDA when available, else the CPU.
+    - method: repulsion "exact" (all pairs), "fft" (interpolation, 2-D) or "auto" (cheaper one).
+    - neighbors: kNN search "exact", "approx" (faiss HNSW, recall checked against exact search
+      on a sample) or "auto" (exact while it is cheap, see `nbviz.tsne.neighbors`).
+    """
+
+    n_components: int = 2
+    perplexity: float = 30.0
+    n_iter: int = 750
+    early_exaggeration: float = 12.0
+    early_exaggeration_iter: int = 250
+    learning_rate: float | str = "auto"
+    init: Any = "pca"
+    random_state: int | None = None
+    device: Any = None
+    method: str = "auto"
+    neighbors: str = "auto"
+
+    def __post_init__(self) -> None:
+        _check_int("n_components", self.n_components, 1)
+        _check_int("n_iter", self.n_iter, 0)
+        _check_int("early_exaggeration_iter", self.early_exaggeration_iter, 0)
+        check_positive("perplexity", self.perplexity)
+        check_positive("early_exaggeration", self.early_exaggeration)
+        check_positive("learning_rate", self.learning_rate, allow="auto")
+        if self.method not in METHODS:
+            raise TSNEError(f"method must be one of {_listed(METHODS)}, got {self.method!r}")
+        if self.method == "fft" and self.n_components != 2:
+            raise TSNEError(f"method='fft' works in 2-D only; use method='exact' for n_components={self.n_components}")
+        if self.neighbors not in NEIGHBOR_METHODS:
+            raise TSNEError(f"neighbors must be one of {_listed(NEIGHBOR_METHODS)}, got {self.neighbors!r}")
+        if isinstance(self.init, str) and self.init not in INITS:
+            raise TSNEError(f"init must be 'pca', 'random' or an (N, n_components) array, got {self.init!r}")
+        if self.random_state is not None and (
+            isinstance(self.random_state, bool) or not isinstance(self.random_state, (int, np.integer))
+        ):
+            raise TSNEError(f"random_state must be an int or None, got {self.random_state!r}")
+        resolve_device(self.device)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The setting names, in signature order."""
+        return tuple(f.name for f in fields(cls))
+
+    def updated(self, **changes: Any) -> "TSNEConfig":
+        """A validated copy with `changes` applied; unknown names raise TSNEError."""
+        unknown = sorted(set(changes) - set(self.names()))
+        if unknown:
+            raise TSNEError(f"unknown t-SNE setting(s) {', '.join(unknown)}; valid ones: {', '.join(self.names())}")
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as a plain dict (an `init` array is not copied)."""
+        return {name: getattr(self, name) for name in self.names()}
+
+
+def check_positive(name: str, value: Any, allow: str | None = None) -> None:
+    """Raise TSNEError unless `value` is a positive finite real (or the string `allow`)."""
+    if allow is not None and isinstance(value, str) and value == allow:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value) or value <= 0:
+        extra = f" or {allow!r}" if allow is not None else ""
+        raise TSNEError(f"{name} must be a positive finite number{extra}, got {value!r}")
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise TSNEError(f"{name} must be an int >= {minimum}, got {value!r}")
+
+
+def _listed(options: tuple[str, ...]) -> str:
+    return ", ".join(repr(o) for o in options)
+
