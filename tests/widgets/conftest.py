@@ -101,6 +101,7 @@ def kernel_loop():
     def run(coroutine, timeout: float = 180.0):
         return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout)
 
+    run.thread_name = KERNEL_THREAD_NAME
     yield run
     loop.call_soon_threadsafe(loop.stop)
     thread.join(5)
@@ -227,6 +228,13 @@ def cam_make_explorer():
     yield make
     for explorer in made:
         explorer.close()
+
+
+@pytest.fixture
+def cam_tiny_net():
+    """The CamTinyNet class (for test modules that cannot import it: `conftest` is ambiguous
+    once several test folders have one)."""
+    return CamTinyNet
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ import pytest
 import traitlets
 from nbclient import NotebookClient
 
-from conftest import KERNEL_THREAD_NAME, CamTinyNet
 from harness import wait_until
 
 from nbviz.widgets.tsne_scatter import TSNEScatter
@@ -192,7 +191,7 @@ def test_settings_hammered_from_the_kernel_loop_while_streaming_are_never_lost(t
             widget.close()
 
     kernel_loop(scenario())
-    assert writers == {KERNEL_THREAD_NAME}  # every synced-trait write happened on the kernel's thread
+    assert writers == {kernel_loop.thread_name}  # every synced-trait write happened on the kernel's thread
     assert wait_until(lambda: not stream_threads(), timeout=5)
 
 
@@ -234,7 +233,7 @@ def test_wait_on_a_blocked_kernel_loop_ends_with_the_traits_set(tsne_digits_smal
         assert widget.status == "finished" and widget.iteration_count == 80 == widget.iteration
         np.testing.assert_array_equal(np.frombuffer(widget.positions, np.float32).reshape(-1, 2), widget.embedding)
         assert widget.keyframe_iterations[-1] == 80
-        assert writers == {KERNEL_THREAD_NAME}
+        assert writers == {kernel_loop.thread_name}
     finally:
         widget.close()
 
@@ -266,9 +265,9 @@ def test_no_thread_of_a_scatter_survives_close(tsne_digits_small, state):
     assert wait_until(lambda: not threads_now() - before, timeout=5), threads_now() - before
 
 
-def test_no_thread_of_an_explorer_survives_close_during_a_slow_map(cam_make_explorer, cam_front_end):
+def test_no_thread_of_an_explorer_survives_close_during_a_slow_map(cam_make_explorer, cam_front_end, cam_tiny_net):
     before = threads_now()
-    explorer = cam_make_explorer(model=CamTinyNet(slow_batch_s=0.2))
+    explorer = cam_make_explorer(model=cam_tiny_net(slow_batch_s=0.2))
     browser = cam_front_end(explorer)
     base = {"image": 0, "layer": explorer.layer, "target": explorer.target}
     browser.request("main", dict(base, method="scorecam"))
