@@ -84,6 +84,48 @@ def tsne_slow_client():
 tsne_wait_until = wait_until
 
 
+KERNEL_THREAD_NAME = "kernel-stand-in"
+
+
+@pytest.fixture
+def kernel_loop():
+    """An asyncio loop on its own thread (named KERNEL_THREAD_NAME), standing in for a kernel's:
+    `kernel_loop(coroutine)` runs the coroutine there and returns its result. (Not the test's
+    thread: Playwright's sync API, used by the browser tests, keeps a loop "running" there.)"""
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name=KERNEL_THREAD_NAME, daemon=True)
+    thread.start()
+
+    def run(coroutine, timeout: float = 180.0):
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout)
+
+    run.thread_name = KERNEL_THREAD_NAME
+    yield run
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
+
+
+@pytest.fixture
+def kernel_stand_in(monkeypatch):
+    """Call inside a running asyncio loop: from then on the process looks like an IPython kernel
+    whose main loop is that one (what `nbviz.widgets.kernel_thread.find_kernel_loop` reads)."""
+
+    def install() -> None:
+        import asyncio
+        import sys
+        import types
+
+        io_loop = types.SimpleNamespace(asyncio_loop=asyncio.get_running_loop())
+        kernel = types.SimpleNamespace(io_loop=io_loop)
+        kernel_class = types.SimpleNamespace(initialized=lambda: True, instance=lambda: kernel)
+        monkeypatch.setitem(sys.modules, "ipykernel.kernelbase", types.SimpleNamespace(Kernel=kernel_class))
+
+    return install
+
+
 @pytest.fixture
 def tsne_wait():
     return tsne_wait_until
@@ -186,6 +228,13 @@ def cam_make_explorer():
     yield make
     for explorer in made:
         explorer.close()
+
+
+@pytest.fixture
+def cam_tiny_net():
+    """The CamTinyNet class (for test modules that cannot import it: `conftest` is ambiguous
+    once several test folders have one)."""
+    return CamTinyNet
 
 
 @pytest.fixture
