@@ -48,3 +48,12 @@ def image4() -> torch.Tensor:
                          [0.2, -0.7, 0.8, 0.0],
                          [-0.2, 0.6, 0.5, -0.9],
                          [0.4, -0.1, 0.7, 0.15]]).view(1, 1, 4, 4)
+
+
+@pytest.fixture(scope="module")
+def lite0_chelsea():
+    """The embedded pretrained EfficientNet-Lite0 and the "chelsea" photo as a (1, 3, 224, 224) batch."""
+    from nbviz.data import load_pretrained, sample_image
+
+    model, transform, _ = load_pretrained()
+    return model, transform(sample_image("chelsea"))[None]

@@ -17,14 +17,6 @@ from nbviz.cam.similarity import hog_correlation, spearman, ssim
 
 
 @pytest.fixture(scope="module")
-def lite0_chelsea():
-    from nbviz.data import load_pretrained, sample_image
-
-    model, transform, _ = load_pretrained()
-    return model, transform(sample_image("chelsea"))[None]
-
-
-@pytest.fixture(scope="module")
 def lite0_results(lite0_chelsea):
     model, x = lite0_chelsea
     before = {key: value.clone() for key, value in model.state_dict().items()}

@@ -13,14 +13,6 @@ from nbviz.cam.metrics import average_drop_increase
 from cam_helpers import minmax
 
 
-@pytest.fixture(scope="module")
-def lite0_chelsea():
-    from nbviz.data import load_pretrained, sample_image
-
-    model, transform, _ = load_pretrained()
-    return model, transform(sample_image("chelsea"))[None]
-
-
 def test_contrast_is_a_hand_written_gradcam_of_the_logit_difference(lite0_chelsea):
     model, x = lite0_chelsea
     a, b = 285, 281  # Egyptian cat rather than tabby
