@@ -75,9 +75,12 @@ def artifact_path(name: str) -> Path:
 
 @dataclass
 class JupyterLabServer:
-    """A JupyterLab server on 127.0.0.1 with a token and a temporary root directory."""
+    """A JupyterLab server on 127.0.0.1 with a token and a temporary root directory.
+
+    `app="notebook"` starts Jupyter Notebook 7 instead (the same server, another front end)."""
 
     root: Path
+    app: str = "jupyterlab"
     port: int = field(default_factory=free_port)
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     process: subprocess.Popen | None = None
@@ -88,8 +91,8 @@ class JupyterLabServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 90.0) -> None:
-        """Start `jupyter lab` and wait until /api/status answers."""
-        self.log_path = self.root.parent / "jupyterlab.log"
+        """Start `jupyter lab` (or `jupyter notebook`) and wait until /api/status answers."""
+        self.log_path = self.root.parent / f"{self.app}.log"
         log = open(self.log_path, "w")
         env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1", PYTHONUNBUFFERED="1")
         env["JUPYTERLAB_SETTINGS_DIR"] = str(self._quiet_settings())
@@ -97,7 +100,7 @@ class JupyterLabServer:
         repo = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH", "")) if p)
         command = [
-            sys.executable, "-m", "jupyterlab", "--no-browser",
+            sys.executable, "-m", self.app, "--no-browser",
             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
             "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={self.token}",
@@ -113,14 +116,14 @@ class JupyterLabServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited early:\n{self.log_path.read_text()[-4000:]}")
+                raise RuntimeError(f"{self.app} exited early:\n{self.log_path.read_text()[-4000:]}")
             try:
                 with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2):
                     return
             except OSError:
                 time.sleep(0.3)
         self.stop()
-        raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s:\n{self.log_tail()}")
+        raise RuntimeError(f"{self.app} did not answer within {timeout:.0f} s:\n{self.log_tail()}")
 
     def _quiet_settings(self) -> Path:
         """User settings that stop JupyterLab asking about news and updates over the widgets."""
@@ -148,17 +151,20 @@ class JupyterLabServer:
             self.process.wait(timeout=10)
 
     def notebook_url(self, name: str) -> str:
+        if self.app == "notebook":
+            return f"{self.url}/notebooks/{name}?token={self.token}"
         return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
 
 
 @contextlib.contextmanager
-def running_lab_server(prefix: str = "nbviz-lab-") -> Iterator[JupyterLabServer]:
-    """A started JupyterLab server whose root is a fresh temporary folder (its parent is free for
-    scratch files such as a browser profile); afterwards stopped and the folder removed."""
+def running_lab_server(prefix: str = "nbviz-lab-", app: str = "jupyterlab") -> Iterator[JupyterLabServer]:
+    """A started JupyterLab (or, with app="notebook", Notebook 7) server whose root is a fresh
+    temporary folder (its parent is free for scratch files such as a browser profile); afterwards
+    stopped and the folder removed."""
     base = Path(tempfile.mkdtemp(prefix=prefix))
     root = base / "root"
     root.mkdir()
-    server = JupyterLabServer(root=root)
+    server = JupyterLabServer(root=root, app=app)
     server.start()
     try:
         yield server
