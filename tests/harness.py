@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -225,3 +226,81 @@ def temporary_profile() -> str:
 
 def remove_profile(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+@dataclass
+class PageServer:
+    """A server process that serves notebooks as pages (Voilà, `marimo run`) on 127.0.0.1.
+
+    `command` is the argument list after `python -m`, with "{port}" where the port goes. Its
+    kernels import the nbviz under test (PYTHONPATH) and inherit the environment plus `env`.
+    """
+
+    command: list[str]
+    cwd: Path
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 90.0) -> None:
+        """Start the server and wait until it answers HTTP (any status: a probe path may be a 404;
+        the page itself is not requested, because fetching it may run the notebook)."""
+        self.log_path = self.cwd.parent / f"{self.command[0]}.log"
+        log = open(self.log_path, "w")
+        repo = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ, PYTHONUNBUFFERED="1", JUPYTER_PLATFORM_DIRS="1", **self.env)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH", "")) if p)
+        command = [sys.executable, "-m", *(part.replace("{port}", str(self.port)) for part in self.command)]
+        self.process = subprocess.Popen(command, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                        start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.command[0]} exited early:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/nbviz-probe", timeout=2):
+                    return
+            except urllib.error.HTTPError:
+                return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"{self.command[0]} did not answer within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log_path.read_text()[-chars:] if self.log_path and self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        """SIGTERM to the server's process group (kernels included); SIGKILL after 10 s."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def running_page_server(command: list[str], files: list[Path], env: dict[str, str] | None = None,
+                        prefix: str = "nbviz-page-") -> Iterator[PageServer]:
+    """`PageServer(command)` started in a fresh temporary folder holding copies of `files`;
+    afterwards stopped and the folder removed."""
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    root = base / "root"
+    root.mkdir()
+    for path in files:
+        shutil.copy(path, root / path.name)
+    server = PageServer(command=command, cwd=root, env=dict(env or {}))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
