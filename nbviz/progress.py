@@ -3,7 +3,8 @@
 The bar is tqdm.auto's: a widget bar in Jupyter and marimo, a text bar on stderr in a terminal.
 Each engine decides what a step is and what the bar's postfix says; this module decides whether a
 bar is shown. `show` is True (always), False (never) or "auto": only in a notebook, and only once
-the work is predicted to take longer than `AUTO_AFTER_S` seconds, predicted as
+the work is predicted to take longer than `AUTO_AFTER_S` seconds, predicted as::
+
     elapsed since the work began / steps done * total steps.
 """
 from __future__ import annotations

@@ -70,7 +70,7 @@ class TSNE(EstimatorBase):
         return TSNEOptimizer(X, self.config)
 
     def fit(self, X: Any, y: Any = None) -> "TSNE":
-        """Run all n_iter iterations on X; store embedding_, kl_divergence_, n_iter_, neighbors_.
+        """Run all n_iter iterations on X; store `embedding_`, `kl_divergence_`, `n_iter_`, `neighbors_`.
 
         `y` is ignored (it is there for scikit-learn's Pipeline). Returns self.
         """
