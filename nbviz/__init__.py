@@ -4,6 +4,8 @@
 - `TSNEScatter`: a PyTorch t-SNE that streams every iteration to a WebGL scatter plot.
 - `to_html`: both widgets saved into one self-contained HTML report that opens offline;
   `to_png`: a static image of one widget, for places that run no JavaScript.
+- `features`: a model's pooled activations over a dataset (a folder, Dataset, DataLoader or list),
+  the vectors to lay out with t-SNE.
 
 Engines live in `nbviz.cam` and `nbviz.tsne`, reports in `nbviz.report`, embedded offline data in
 `nbviz.data`.
@@ -21,6 +23,8 @@ _PUBLIC = {
     "TSNEScatter": "nbviz.widgets.tsne_scatter",
     "to_html": "nbviz.report",
     "to_png": "nbviz.report",
+    "features": "nbviz.lens",
+    "Features": "nbviz.lens",
 }
 
 __all__ = [*_PUBLIC, "__version__"]

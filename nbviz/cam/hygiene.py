@@ -17,11 +17,17 @@ def model_session(model: nn.Module) -> Iterator[None]:
     gradient methods need them; parameters' ``requires_grad`` is never touched (the input is made to
     require grad instead, so frozen models work).
     """
+    with evaluation_mode(model), torch.inference_mode(False), torch.enable_grad():
+        yield
+
+
+@contextlib.contextmanager
+def evaluation_mode(model: nn.Module) -> Iterator[None]:
+    """Run the body with every module in eval mode, then restore each module's own training flag."""
     modes = [(module, module.training) for module in model.modules()]
     try:
         model.eval()
-        with torch.inference_mode(False), torch.enable_grad():
-            yield
+        yield
     finally:
         for module, mode in modes:
             module.training = mode

@@ -34,12 +34,12 @@ def _describe(names: list[str], limit: int = 8) -> str:
     return more + ", ".join(repr(n) for n in shown)
 
 
-def resolve_layer(model: nn.Module, record: ForwardRecord, layer: nn.Module | str,
-                  ) -> LayerRecord:
-    """The recorded output of ``layer`` (a module of ``model`` or a ``named_modules()`` name).
+def layer_name(model: nn.Module, layer: nn.Module | str, suggestions: list[str],
+               suggestions_label: str = "layers with a spatial output are") -> str:
+    """The ``named_modules()`` name of ``layer`` (a submodule of ``model`` or such a name).
 
-    Raises LayerError for an unknown name (suggesting the closest names), a module outside the
-    model, a layer not called or called several times, and a layer without spatial output.
+    Raises LayerError for a module outside the model, an unknown name (naming the closest names
+    and, abbreviated, ``suggestions`` after ``suggestions_label``) or another type.
     """
     if isinstance(layer, nn.Module):
         name = next((n for n, m in model.named_modules() if m is layer and n), None)
@@ -47,18 +47,28 @@ def resolve_layer(model: nn.Module, record: ForwardRecord, layer: nn.Module | st
             raise LayerError(
                 f"the layer module {type(layer).__name__} is not a submodule of this model; "
                 "pass a module of the same model object or its name from model.named_modules()")
-    elif isinstance(layer, str):
-        name = layer
+        return name
+    if isinstance(layer, str):
         known = [n for n, _ in model.named_modules() if n]
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        if layer not in known:
+            close = difflib.get_close_matches(layer, known, n=3, cutoff=0.5)
             hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
             raise LayerError(
-                f"the model has no layer named {name!r}; {hint}"
-                f"layers with a spatial output are: {_describe(record.candidates)}")
-    else:
-        raise LayerError(
-            f"layer must be a module, a name from model.named_modules() or None, got {type(layer).__name__}")
+                f"the model has no layer named {layer!r}; {hint}"
+                f"{suggestions_label}: {_describe(suggestions)}")
+        return layer
+    raise LayerError(
+        f"layer must be a module, a name from model.named_modules() or None, got {type(layer).__name__}")
+
+
+def resolve_layer(model: nn.Module, record: ForwardRecord, layer: nn.Module | str,
+                  ) -> LayerRecord:
+    """The recorded output of ``layer`` (a module of ``model`` or a ``named_modules()`` name).
+
+    Raises LayerError for an unknown name (suggesting the closest names), a module outside the
+    model, a layer not called or called several times, and a layer without spatial output.
+    """
+    name = layer_name(model, layer, record.candidates)
     rec = record.layers.get(name)
     if rec is None:
         raise LayerError(
