@@ -43,14 +43,15 @@ class ProgressBar:
     """
 
     def __init__(self, total: int, show: bool | str, description: str, unit: str = "it",
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, started_at: float | None = None) -> None:
         if not is_show_setting(show):
             raise ValueError(f"a progress setting must be {SHOW_VALUES}, got {show!r}")
         self.total = int(total)
         self.description = description
         self.unit = unit
         self._clock = clock
-        self._started = clock()
+        # When the work began (clock time): set it when the bar is made after the work started.
+        self._started = clock() if started_at is None else started_at
         self._waiting = show == "auto" and in_notebook()
         self._bar = self._open(0) if show is True else None
 
