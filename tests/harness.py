@@ -74,6 +74,31 @@ def artifact_path(name: str) -> Path:
     return ARTIFACTS / name
 
 
+def read_tail(path: Path | None, chars: int = 4000) -> str:
+    """The last `chars` characters of a log file ("" when there is none yet)."""
+    return path.read_text()[-chars:] if path and path.exists() else ""
+
+
+def await_http(process: subprocess.Popen, url: str, timeout: float, name: str, log_tail,
+               any_status: bool = False) -> bool:
+    """Poll `url` until it answers (with `any_status`, an HTTP error status counts as an answer);
+    False after `timeout` s. A process that exits first raises RuntimeError with its log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited early:\n{log_tail()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except urllib.error.HTTPError:
+            if any_status:
+                return True
+            time.sleep(0.3)
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
 @dataclass
 class JupyterLabServer:
     """A JupyterLab server on 127.0.0.1 with a token and a temporary root directory.
@@ -114,17 +139,9 @@ class JupyterLabServer:
         self.process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.app} exited early:\n{self.log_path.read_text()[-4000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"{self.app} did not answer within {timeout:.0f} s:\n{self.log_tail()}")
+        if not await_http(self.process, f"{self.url}/api/status?token={self.token}", timeout, self.app, self.log_tail):
+            self.stop()
+            raise RuntimeError(f"{self.app} did not answer within {timeout:.0f} s:\n{self.log_tail()}")
 
     def _quiet_settings(self) -> Path:
         """User settings that stop JupyterLab asking about news and updates over the widgets."""
@@ -135,7 +152,7 @@ class JupyterLabServer:
         return settings
 
     def log_tail(self, chars: int = 4000) -> str:
-        return self.log_path.read_text()[-chars:] if self.log_path and self.log_path.exists() else ""
+        return read_tail(self.log_path, chars)
 
     def stop(self) -> None:
         """Shut the server and its kernels down; kill them if they do not go within 10 s."""
@@ -258,22 +275,13 @@ class PageServer:
         command = [sys.executable, "-m", *(part.replace("{port}", str(self.port)) for part in self.command)]
         self.process = subprocess.Popen(command, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT, env=env,
                                         start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.command[0]} exited early:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/nbviz-probe", timeout=2):
-                    return
-            except urllib.error.HTTPError:
-                return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"{self.command[0]} did not answer within {timeout:.0f} s:\n{self.log_tail()}")
+        if not await_http(self.process, f"{self.url}/nbviz-probe", timeout, self.command[0], self.log_tail,
+                          any_status=True):
+            self.stop()
+            raise RuntimeError(f"{self.command[0]} did not answer within {timeout:.0f} s:\n{self.log_tail()}")
 
     def log_tail(self, chars: int = 4000) -> str:
-        return self.log_path.read_text()[-chars:] if self.log_path and self.log_path.exists() else ""
+        return read_tail(self.log_path, chars)
 
     def stop(self) -> None:
         """SIGTERM to the server's process group (kernels included); SIGKILL after 10 s."""

@@ -47,6 +47,16 @@ SHOW_EXPLORER = "explorer"
 SHOW_SCATTER = "scatter"
 
 
+def open_recording_page(context, url: str, timeout_s: float):
+    """Open `url` in a new page whose console and page errors collect in `page.console_errors`."""
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    page.goto(url, timeout=timeout_s * 1000)
+    return page
+
+
 def kernel_state(root: Path, predicate=lambda state: True, timeout: float = 30.0) -> dict:
     """The traits the kernel last wrote, once they satisfy `predicate`."""
     text = wait_for_file(root / "frontends_state.json", timeout=timeout, predicate=lambda t: predicate(json.loads(t)))

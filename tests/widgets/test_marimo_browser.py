@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from frontend_checks import open_recording_page
 from harness import running_page_server
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart_marimo.py"
@@ -37,11 +38,7 @@ def _lasso(page, plot) -> None:
 
 @pytest.mark.browser
 def test_marimo_runs_both_widgets_as_reactive_values(marimo_app, browser_context, screenshot):
-    page = browser_context.new_page()
-    errors = []
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(marimo_app.url, timeout=120_000)
+    page = open_recording_page(browser_context, marimo_app.url, timeout_s=120)
     cam = page.locator(".nbviz-cam").first
     scatter = page.locator(".nbviz-tsne").first
     cam.wait_for(timeout=180_000)
@@ -72,5 +69,5 @@ def test_marimo_runs_both_widgets_as_reactive_values(marimo_app, browser_context
     assert count > 10
     page.get_by_text(re.compile(rf"^{count} points selected \(digits ")).wait_for(timeout=60_000)
     screenshot(page, "marimo_quickstart.png")
-    assert not errors, errors
+    assert not page.console_errors, page.console_errors
     page.close()

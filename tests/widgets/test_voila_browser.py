@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from frontend_checks import plot_pixels
+from frontend_checks import open_recording_page, plot_pixels
 from harness import running_page_server
 
 LECTURE = Path(__file__).resolve().parents[2] / "notebooks" / "tsne_lecture.ipynb"
@@ -27,11 +27,7 @@ def voila_lecture():
 
 @pytest.mark.browser
 def test_voila_serves_the_lecture_without_code_and_the_tsne_runs(voila_lecture, browser_context, screenshot):
-    page = browser_context.new_page()
-    errors = []
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(voila_lecture.url, timeout=300_000)  # Voilà runs every cell before it answers
+    page = open_recording_page(browser_context, voila_lecture.url, timeout_s=300)  # Voilà runs every cell first
     view = page.locator(".nbviz-tsne").first
     view.wait_for(timeout=120_000)
 
@@ -63,5 +59,6 @@ def test_voila_serves_the_lecture_without_code_and_the_tsne_runs(voila_lecture, 
     time.sleep(1.0)
     assert page.evaluate(frames) <= paused_at + 1
     screenshot(page, "voila_lecture.png")
+    errors = page.console_errors
     assert not [e for e in errors if not any(known in e for known in VOILA_OWN_ERRORS)], errors
     page.close()
