@@ -94,7 +94,7 @@ class TSNE(EstimatorBase):
         run.close()
         return self
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         """scikit-learn's tags: a transformer (fit_transform; transform places new points)."""
         from sklearn.utils import TransformerTags
 
@@ -123,10 +123,4 @@ class TSNE(EstimatorBase):
         except TypeError as error:
             raise TSNEError(f"unknown transform setting: {error}; valid ones: {', '.join(TransformSettings.__annotations__)}") from error
         data, layout = reference
-        queries = as_matrix(X)
-        if queries.shape[1] != data.shape[1]:
-            raise TSNEError(
-                f"X has {queries.shape[1]} features, but TSNE is expecting {data.shape[1]} features as input "
-                "(the number it was fitted on)"
-            )
-        return place_points(data, layout, queries.to(data.device), options).cpu().numpy()
+        return place_points(data, layout, as_matrix(X).to(data.device), options).cpu().numpy()
