@@ -31,7 +31,7 @@ photo = np.zeros((48, 64, 3), np.uint8); photo[10:30, 20:44] = (230, 200, 40)
 explorer = CAMExplorer(net, photo, transform=transforms.Compose([transforms.Resize(32), transforms.ToTensor()]),
                        labels=["a", "b", "c", "d"])
 X, y = digits()
-scatter = TSNEScatter(X[:300], labels=y[:300], random_state=0, n_iter=100_000)
+scatter = TSNEScatter(X[:300], labels=y[:300], random_state=0, n_iter=100_000, autostart=False)
 
 def _dump(change=None):
     state = {"layer": explorer.layer, "target": explorer.target, "method": explorer.method,
@@ -85,16 +85,21 @@ def check_cam_explorer_round_trip(page, root: Path) -> None:
 
 
 def check_tsne_scatter_round_trip(page, root: Path) -> None:
-    """The scatter animates (frames drawn, pixels change); Pause reaches the kernel and freezes it."""
+    """Play (the scatter waits with autostart=False) reaches the kernel and the plot animates away
+    from the start layout; Pause reaches the kernel and freezes it."""
     view = page.locator(".nbviz-tsne").first
     view.wait_for(timeout=60_000)
-    frames = "() => document.querySelector('.nbviz-tsne').nbviz.stats().framesDrawn"
-    page.wait_for_function(f"() => ({frames})() >= 3", timeout=60_000)
-    before, drawn = plot_pixels(page), page.evaluate(frames)
-    time.sleep(1.0)
-    assert page.evaluate(frames) > drawn
-    changed = np.abs(before - plot_pixels(page)).sum(axis=-1) > 30
-    assert changed.mean() > 0.002, f"only {changed.mean():.4%} of the plot changed while running"
+    stats = "() => document.querySelector('.nbviz-tsne').nbviz.stats()"
+    page.wait_for_function(f"() => ({stats})().draws >= 1", timeout=60_000)
+    assert kernel_state(root)["status"] == "idle"
+    start = plot_pixels(page)
+    view.get_by_role("button", name="Play", exact=True).click()
+    assert kernel_state(root, lambda s: s["status"] == "running")["status"] == "running"
+    page.wait_for_function(f"() => ({stats})().framesDrawn >= 5", timeout=60_000)
+    drawn = page.evaluate(stats)["framesDrawn"]
+    changed = np.abs(start - plot_pixels(page)).sum(axis=-1) > 30
+    assert changed.mean() > 0.002, f"only {changed.mean():.4%} of the plot changed after Play"
+    page.wait_for_function(f"() => ({stats})().framesDrawn > {drawn}", timeout=30_000)  # and it goes on
     view.get_by_role("button", name="Pause").click()
     assert kernel_state(root, lambda s: s["status"] == "paused")["status"] == "paused"
     view.locator(".badge", has_text="Paused").wait_for(timeout=30_000)
