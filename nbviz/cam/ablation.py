@@ -7,6 +7,8 @@ import torch
 
 from .context import MethodContext, weighted_sum
 from .errors import MethodError
+from .options import positive_int
+from .registry import register_method
 
 #: Memory budget for one batch of ablated copies of the layer's output.
 _ABLATION_BYTES = 256 * 2**20
@@ -56,6 +58,8 @@ def _rows(output: Any) -> int | None:
     return None
 
 
+@register_method("ablationcam", label="Ablation-CAM", family="ablation", aliases=("ablation",),
+                 options={"batch_size": positive_int(None, auto=True)}, slow=True)
 def ablationcam(ctx: MethodContext) -> torch.Tensor:
     """Ablation-CAM (Desai & Ramaswamy): ``w_k = (y_c - y_c^k) / y_c``, ``M = sum_k w_k A_k``.
 

@@ -7,8 +7,8 @@ from torch import nn
 from .context import MethodContext
 from .errors import MethodError
 from .recorder import ForwardRecord
-
-_WORKS_ANYWHERE = "gradcam, gradcam++, xgradcam, layercam, hirescam, eigencam, scorecam or ablationcam"
+from .names import ANY_MODEL_METHODS
+from .registry import register_method
 
 
 def _linear_head(record: ForwardRecord) -> tuple[nn.Linear, torch.Tensor] | None:
@@ -23,16 +23,13 @@ def _linear_head(record: ForwardRecord) -> tuple[nn.Linear, torch.Tensor] | None
     return best.module, record.linear_inputs[best.name]
 
 
+@register_method("cam", label="CAM", family="activation", aliases=("classactivationmap",), needs_head=True)
 def cam(ctx: MethodContext) -> torch.Tensor:
     """CAM (Zhou et al.): ``M = sum_k W_ck A_k`` where ``y_c = sum_k W_ck mean_ij A_kij + b_c``.
 
     Valid only when the layer's output reaches the final nn.Linear through global average pooling
     alone; that is checked on the recorded values, not guessed from module types.
     """
-    if ctx.target.classes is None:
-        raise MethodError("'cam' weights channels by the linear head's row of a class, so it needs class "
-                          "indices as target (an int, a list or None), not a callable; "
-                          f"use {_WORKS_ANYWHERE} with a callable target")
     a = ctx.activation
     head = _linear_head(ctx.record)
     pooled = a.mean(dim=(2, 3))
@@ -48,10 +45,11 @@ def cam(ctx: MethodContext) -> torch.Tensor:
     raise MethodError(
         f"'cam' needs a model whose output is a final nn.Linear applied to the global average pool of "
         f"the chosen layer; the output of layer {layer!r} ({a.shape[1]} channels) does not reach the "
-        f"model's output that way (another layer, a ReLU or an MLP head in between). Use {_WORKS_ANYWHERE} "
-        "instead, which work on any model, or pick the layer that feeds the pooling")
+        f"model's output that way (another layer, a ReLU or an MLP head in between). Use one of "
+        f"{', '.join(ANY_MODEL_METHODS)} instead, which work on any model, or pick the layer that feeds the pooling")
 
 
+@register_method("eigencam", label="Eigen-CAM", family="activation", aliases=("eigen",))
 def eigencam(ctx: MethodContext) -> torch.Tensor:
     """EigenCAM: the projection of the activations on their first principal component.
 

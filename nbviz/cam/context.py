@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .errors import Cancelled
+from .errors import Cancelled, MethodError
 from .recorder import ForwardRecord, LayerRecord
 from .targets import Target
 
@@ -39,7 +39,9 @@ class MethodContext:
     @property
     def activation(self) -> torch.Tensor:
         """The layer's output as a detached (B, K, h, w) tensor."""
-        assert self.layer is not None
+        if self.layer is None:
+            raise MethodError("this method was registered with needs_layer=False, so it has no layer "
+                              "activations; register it with needs_layer=True to read ctx.activation")
         return self.layer.spatial()
 
     @property
@@ -52,6 +54,11 @@ class MethodContext:
         check_cancel(self.cancel)
         if self.progress is not None:
             self.progress(done, total)
+
+
+def wide_dtype(device: torch.device) -> torch.dtype:
+    """float64 for numerically delicate steps, except on devices without it (MPS): float32 there."""
+    return torch.float32 if device.type == "mps" else torch.float64
 
 
 def weighted_sum(weights: torch.Tensor, activation: torch.Tensor) -> torch.Tensor:

@@ -10,17 +10,17 @@ import torch
 from torch import nn
 
 from .context import MethodContext, check_cancel
-from .errors import CAMError, ExplainerClosedError, TargetError
+from .errors import CAMError, ExplainerClosedError, MethodError, TargetError
 from .fast_forward import FastForward
 from .guided import guided_input_gradient
 from .hygiene import model_session
 from .inputs import validate_input
 from .layers import default_layer, resolve_layer
-from .methods import METHOD_FUNCTIONS, method_options
-from .names import GUIDED_METHODS, SLOW_METHODS, resolve_method
+from .names import ANY_MODEL_METHODS
 from .postprocess import finalize
 from .progress import ProgressLike, batch_progress
 from .recorder import ForwardRecord, LayerRecord, parameter_stamp, record_forward, run_model
+from .registry import MethodSpec, method_spec
 from .targets import Target, TargetLike, resolve_target
 
 LayerLike = nn.Module | str | None
@@ -104,7 +104,8 @@ class Explainer:
                 **options: Any) -> torch.Tensor:
         """Class-activation maps of ``x`` (B, C, H, W): a float32 (B, H, W) tensor in [0, 1].
 
-        ``method``: any name or alias of :data:`~nbviz.cam.METHODS`.  ``layer``: a submodule, its
+        ``method``: any name or alias of :data:`~nbviz.cam.METHODS` (including methods added with
+        :func:`~nbviz.cam.register_method`).  ``layer``: a submodule, its
         ``named_modules()`` name, or None for the default layer (the last spatial layer).
         ``target``: class index, one index per sample, a callable ``output -> (B,) scores``, or None
         for the predicted class.  The map is ReLU'd, upsampled bilinearly with half-pixel centres
@@ -112,32 +113,36 @@ class Explainer:
         resolution) and min-max normalised per image (a constant map gives zeros).
         ``progress(done, total)`` is called between batches; when ``cancel.is_set()`` becomes true
         :class:`~nbviz.cam.Cancelled` is raised and nothing is left behind.  Extra keyword options
-        (``batch_size``, ``n_samples``, ``noise``, ``seed``) tune the slow methods.
+        (``batch_size``, ``n_samples``, ``noise``, ``seed``; see :data:`~nbviz.cam.METHOD_OPTIONS`)
+        tune the slow methods.
         """
         with self._lock:
             self._ensure_open()
-            name = resolve_method(method)
-            opts = method_options(name, options)
+            spec = method_spec(method)
+            opts = spec.resolve_options(options)
             check_cancel(cancel)
             with model_session(self.model):
                 record = self._record_for(x)
                 tgt = resolve_target(target, record.output, record.x.shape[0], record.x.device)
-                layer_rec = None if name == "guided-backprop" else self._layer(record, layer)
-                key = (name, layer_rec.name if layer_rec else None, tgt.key, bool(upsample),
+                if spec.needs_head and tgt.classes is None:
+                    raise MethodError(
+                        f"{spec.name!r} weights channels by the linear head's row of a class, so it needs class "
+                        "indices as target (an int, a list or None), not a callable; use one of "
+                        f"{', '.join(ANY_MODEL_METHODS)} with a callable target")
+                layer_rec = self._layer(record, layer) if spec.needs_layer else None
+                # the spec itself (compared by identity) keys the cache: a method registered again
+                # under the same name never returns the maps of the one it replaced
+                key = (spec, layer_rec.name if layer_rec else None, tgt.key, bool(upsample),
                        tuple(sorted(opts.items())))
                 cached = self._maps.get_fresh(key) if tgt.key is not None else None
                 if cached is None:
-                    ctx = MethodContext(
-                        model=self.model, record=record, layer=layer_rec, target=tgt, options=opts,
-                        gradient=lambda: self._gradient(record, layer_rec, tgt),
-                        guided_gradient=lambda: self._guided_gradient(record, tgt, ctx),
-                        run=self._run, run_masked=self._run_masked, progress=progress, cancel=cancel)
-                    raw = METHOD_FUNCTIONS[name](ctx)
+                    ctx = self._context(spec, record, layer_rec, tgt, opts, progress, cancel)
+                    raw = _checked_map(spec, spec.function(ctx), record.x.shape[0])
                     size = (record.x.shape[-2], record.x.shape[-1])
-                    cached = finalize(raw, size, bool(upsample) or name in GUIDED_METHODS)
+                    cached = finalize(raw, size, bool(upsample) or spec.input_resolution)
                     if tgt.key is not None:
                         self._maps.put(key, cached)
-                if progress is not None and name not in SLOW_METHODS:
+                if progress is not None and not spec.slow:
                     progress(1, 1)
             return cached.clone()
 
@@ -169,6 +174,26 @@ class Explainer:
                 return self._layer(self._record_for(x), None).name
 
     # internals --------------------------------------------------------------------------------
+    def _context(self, spec: MethodSpec, record: ForwardRecord, layer: LayerRecord | None, target: Target,
+                 options: dict[str, Any], progress: Callable[[int, int], None] | None,
+                 cancel: Any) -> MethodContext:
+        """The context a method's function sees; gradients only for methods that declared needing them."""
+        def gradient() -> torch.Tensor:
+            _require_gradients(spec)
+            if layer is None:
+                raise MethodError(f"method {spec.name!r} was registered with needs_layer=False, so it has no "
+                                  "layer gradient; register it with needs_layer=True to call ctx.gradient()")
+            return self._gradient(record, layer, target)
+
+        def guided_gradient() -> torch.Tensor:
+            _require_gradients(spec)
+            return self._guided_gradient(record, target, ctx)
+
+        ctx = MethodContext(model=self.model, record=record, layer=layer, target=target, options=options,
+                            gradient=gradient, guided_gradient=guided_gradient, run=self._run,
+                            run_masked=self._run_masked, progress=progress, cancel=cancel)
+        return ctx
+
     def _run(self, batch: torch.Tensor) -> Any:
         self.forward_count += 1
         return run_model(self.model, batch)
@@ -236,6 +261,21 @@ class Explainer:
         if target.key is not None:
             self._guided.put(target.key, grad)
         return grad
+
+
+def _require_gradients(spec: MethodSpec) -> None:
+    if not spec.needs_gradients:
+        raise MethodError(f"method {spec.name!r} asked for gradients but was registered with "
+                          "needs_gradients=False; register it with needs_gradients=True")
+
+
+def _checked_map(spec: MethodSpec, raw: Any, batch: int) -> torch.Tensor:
+    """The raw map a method returned, checked to be a floating (B, h, w) tensor."""
+    if not isinstance(raw, torch.Tensor) or not raw.is_floating_point() or raw.dim() != 3 or raw.shape[0] != batch:
+        got = f"shape {tuple(raw.shape)}, dtype {raw.dtype}" if isinstance(raw, torch.Tensor) else type(raw).__name__
+        raise MethodError(f"method {spec.name!r} returned {got}; a method's function must return a floating "
+                          f"(B, h, w) tensor with B = {batch}, one map per image")
+    return raw
 
 
 def compute(model: nn.Module, x: torch.Tensor, *, method: str = "gradcam", layer: LayerLike = None,

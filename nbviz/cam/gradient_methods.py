@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import torch
 
-from .context import MethodContext, weighted_sum
+from .context import MethodContext, weighted_sum, wide_dtype
+from .registry import register_method
 
 
 def gradcam_map(a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
@@ -16,10 +17,19 @@ def gradcampp_map(a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
 
     ``alpha_kij = g^2 / (2 g^2 + (sum_ab A_kab) g^3)`` with ``g = G_kij``, 0 where ``g = 0``;
     ``w_k = sum_ij relu(G_kij) alpha_kij``; ``M = sum_k w_k A_k``.
-    Where ``g != 0`` the fraction equals ``1 / (2 + (sum_ab A_kab) g)``, which is what we evaluate:
-    the same number without squaring and cubing small gradients into underflow.  Only an exactly
-    zero denominator is guarded (alpha = 0 there).
+    Where ``g != 0`` the fraction equals ``1 / (2 + S g)`` with ``S = sum_ab A_kab``, which is what
+    we evaluate: the same number without squaring and cubing small gradients into underflow.  Only
+    an exactly zero denominator is guarded (alpha = 0 there).
+
+    Evaluated in float64 (float32 on MPS), whatever the dtype of ``a`` and ``g``: where ``S < 0``
+    (layers without a final ReLU) ``2 + S g`` can pass close to 0 for a positive ``g``.  The
+    condition number of alpha there is ``|S g / (2 + S g)|`` (about 1.4e3 at ``blocks.5`` of the
+    embedded EfficientNet-Lite0), so float32 rounding of ``S`` and of ``S g`` (relative 6e-8)
+    would move alpha by up to 1e-4 relative, and the map with it; in float64 the map is Eq. 19 of
+    the given ``a`` and ``g`` to 1e-12.  The map is returned in that wide dtype.
     """
+    wide = wide_dtype(a.device)
+    a, g = a.to(wide), g.to(wide)
     total = a.sum(dim=(2, 3), keepdim=True)
     denominator = 2 + total * g
     valid = (g != 0) & (denominator != 0)
@@ -30,7 +40,13 @@ def gradcampp_map(a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
 
 
 def xgradcam_map(a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """XGrad-CAM: ``w_k = sum_ij (A_kij / sum_ab A_kab) G_kij`` (0 where ``sum_ab A_kab = 0``), ``M = sum_k w_k A_k``."""
+    """XGrad-CAM: ``w_k = sum_ij (A_kij / sum_ab A_kab) G_kij`` (0 where ``sum_ab A_kab = 0``), ``M = sum_k w_k A_k``.
+
+    Evaluated in float64 (float32 on MPS) for the same reason as Grad-CAM++: ``sum_ab A_kab`` can
+    cancel to near 0 at layers without a final ReLU.
+    """
+    wide = wide_dtype(a.device)
+    a, g = a.to(wide), g.to(wide)
     total = a.sum(dim=(2, 3))
     weights = (a * g).sum(dim=(2, 3))
     weights = torch.where(total != 0, weights / torch.where(total != 0, total, torch.ones_like(total)),
@@ -48,16 +64,32 @@ def hirescam_map(a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
     return (g * a).sum(dim=1)
 
 
-def _from_gradients(fn):
-    def method(ctx: MethodContext) -> torch.Tensor:
-        return fn(ctx.activation, ctx.gradient())
-    method.__doc__ = fn.__doc__
-    method.__name__ = fn.__name__.replace("_map", "")
-    return method
+@register_method("gradcam", label="Grad-CAM", family="gradient", needs_gradients=True)
+def gradcam(ctx: MethodContext) -> torch.Tensor:
+    """Grad-CAM at the context's layer (formula: :func:`gradcam_map`)."""
+    return gradcam_map(ctx.activation, ctx.gradient())
 
 
-gradcam = _from_gradients(gradcam_map)
-gradcampp = _from_gradients(gradcampp_map)
-xgradcam = _from_gradients(xgradcam_map)
-layercam = _from_gradients(layercam_map)
-hirescam = _from_gradients(hirescam_map)
+@register_method("gradcam++", label="Grad-CAM++", family="gradient", aliases=("gradcamplusplus", "gradcampp"),
+                 needs_gradients=True)
+def gradcampp(ctx: MethodContext) -> torch.Tensor:
+    """Grad-CAM++ (Eq. 19) at the context's layer (formula: :func:`gradcampp_map`)."""
+    return gradcampp_map(ctx.activation, ctx.gradient())
+
+
+@register_method("xgradcam", label="XGrad-CAM", family="gradient", needs_gradients=True)
+def xgradcam(ctx: MethodContext) -> torch.Tensor:
+    """XGrad-CAM at the context's layer (formula: :func:`xgradcam_map`)."""
+    return xgradcam_map(ctx.activation, ctx.gradient())
+
+
+@register_method("layercam", label="Layer-CAM", family="gradient", needs_gradients=True)
+def layercam(ctx: MethodContext) -> torch.Tensor:
+    """LayerCAM at the context's layer (formula: :func:`layercam_map`)."""
+    return layercam_map(ctx.activation, ctx.gradient())
+
+
+@register_method("hirescam", label="HiResCAM", family="gradient", needs_gradients=True)
+def hirescam(ctx: MethodContext) -> torch.Tensor:
+    """HiResCAM at the context's layer (formula: :func:`hirescam_map`)."""
+    return hirescam_map(ctx.activation, ctx.gradient())

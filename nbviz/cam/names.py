@@ -1,76 +1,84 @@
-"""Canonical method names, their aliases and the groups the widget needs."""
+"""Name groups and tables derived from the method registry, kept live as methods are (un)registered.
+
+Each is a read-only view: ``"gradcam" in METHODS``, ``list(SLOW_METHODS)``, ``METHOD_LABELS["gradcam"]``
+always reflect the methods registered at that moment.
+"""
 from __future__ import annotations
 
-from .errors import MethodError
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
-#: Every method the engine implements, by canonical name.
-METHODS: tuple[str, ...] = (
-    "cam",
-    "gradcam",
-    "gradcam++",
-    "smoothgradcam++",
-    "scorecam",
-    "sscam",
-    "iscam",
-    "ablationcam",
-    "xgradcam",
-    "layercam",
-    "hirescam",
-    "eigencam",
-    "guided-backprop",
-    "guided-gradcam",
-)
-
-#: Methods that need nothing beyond the cached forward pass and one backward pass per class.
-GRADIENT_METHODS: tuple[str, ...] = (
-    "cam", "gradcam", "gradcam++", "xgradcam", "layercam", "hirescam", "eigencam",
-)
-
-#: Methods that need extra batched model passes (accept ``progress`` and ``cancel``).
-SLOW_METHODS: tuple[str, ...] = ("scorecam", "sscam", "iscam", "ablationcam", "smoothgradcam++")
-
-#: Methods that need one extra forward and backward pass with guided ReLUs (cached per class).
-GUIDED_METHODS: tuple[str, ...] = ("guided-backprop", "guided-gradcam")
-
-_EXTRA_ALIASES = {
-    "gradcamplusplus": "gradcam++",
-    "gradcampp": "gradcam++",
-    "smoothgradcamplusplus": "smoothgradcam++",
-    "smoothgradcampp": "smoothgradcam++",
-    "smoothgradcam": "smoothgradcam++",
-    "smoothedscorecam": "sscam",
-    "integratedscorecam": "iscam",
-    "ablation": "ablationcam",
-    "eigen": "eigencam",
-    "guidedbackprop": "guided-backprop",
-    "guidedbackpropagation": "guided-backprop",
-    "guidedbp": "guided-backprop",
-    "guidedgradcam": "guided-gradcam",
-    "classactivationmap": "cam",
-}
+from .registry import MethodSpec, specs
 
 
-def _squash(name: str) -> str:
-    """Lower-case a name and drop separators: ``"Grad-CAM++"`` -> ``"gradcam++"``."""
-    return "".join(ch for ch in name.lower() if ch not in " -_.")
+class MethodNames(Sequence[str]):
+    """The canonical names of the registered methods that satisfy ``keep``, in menu order."""
+
+    def __init__(self, keep: Callable[[MethodSpec], bool], description: str) -> None:
+        self._keep = keep
+        self.__doc__ = description
+
+    def _names(self) -> tuple[str, ...]:
+        return tuple(spec.name for spec in specs() if self._keep(spec))
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __repr__(self) -> str:
+        return repr(self._names())
 
 
-_ALIASES = {_squash(m): m for m in METHODS}
-_ALIASES.update(_EXTRA_ALIASES)
+class MethodTable(Mapping[str, Any]):
+    """Canonical name -> ``value(spec)`` for every registered method, in menu order."""
+
+    def __init__(self, value: Callable[[MethodSpec], Any], description: str) -> None:
+        self._value = value
+        self.__doc__ = description
+
+    def _table(self) -> dict[str, Any]:
+        return {spec.name: self._value(spec) for spec in specs()}
+
+    def __getitem__(self, name: str) -> Any:
+        return self._table()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+    def __repr__(self) -> str:
+        return repr(self._table())
 
 
-def resolve_method(name: str) -> str:
-    """Return the canonical method name for ``name`` (case, ``-``, ``_`` and spaces ignored).
+#: Every registered method, by canonical name.
+METHODS = MethodNames(lambda spec: True, "Every registered method, by canonical name.")
 
-    ``resolve_method("GradCAMPlusPlus") == "gradcam++"``.
-    """
-    if not isinstance(name, str):
-        raise MethodError(
-            f"method must be a string such as 'gradcam', got {type(name).__name__}; "
-            f"use one of {', '.join(METHODS)}")
-    canonical = _ALIASES.get(_squash(name))
-    if canonical is None:
-        raise MethodError(
-            f"unknown CAM method {name!r}; use one of {', '.join(METHODS)} "
-            "(case-insensitive aliases such as 'GradCAMPlusPlus' work too)")
-    return canonical
+#: Methods computed from the cached forward pass and at most one backward pass per class.
+GRADIENT_METHODS = MethodNames(
+    lambda spec: spec.family in ("activation", "gradient") and not spec.slow,
+    "Methods computed from the cached forward pass and at most one backward pass per class.")
+
+#: Methods that need extra batched model passes (they report progress and honour ``cancel``).
+SLOW_METHODS = MethodNames(lambda spec: spec.slow, "Methods that need extra batched model passes.")
+
+#: Methods built on one extra forward and backward pass with guided ReLUs (cached per class).
+GUIDED_METHODS = MethodNames(lambda spec: spec.family == "guided", "Methods built on guided backpropagation.")
+
+#: Methods that work on any model: they do not read the model's linear head.
+ANY_MODEL_METHODS = MethodNames(lambda spec: not spec.needs_head, "Methods that do not read a linear head.")
+
+#: Canonical name -> label shown in menus, figures and reports.
+METHOD_LABELS = MethodTable(lambda spec: spec.label, "Canonical name -> label shown in menus and reports.")
+
+#: Canonical name -> the keyword options the method accepts, with their defaults.
+METHOD_OPTIONS = MethodTable(lambda spec: spec.defaults, "Canonical name -> option defaults.")

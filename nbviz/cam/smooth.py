@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import torch
 
-from .context import MethodContext, weighted_sum
+from .context import MethodContext, weighted_sum, wide_dtype
 from .errors import TargetError
+from .options import integer, non_negative, positive_int
+from .registry import register_method
 
 
-def _wide(dtype: torch.dtype, device: torch.device) -> torch.dtype:
-    """float64 for accumulating gradient powers, except on devices without it (MPS)."""
-    return torch.float32 if device.type == "mps" else torch.float64
-
-
+@register_method("smoothgradcam++", label="Smooth Grad-CAM++", family="smooth",
+                 aliases=("smoothgradcamplusplus", "smoothgradcampp", "smoothgradcam"),
+                 options={"n_samples": positive_int(8), "noise": non_negative(0.15), "seed": integer(0),
+                          "batch_size": positive_int(4)},
+                 needs_gradients=True, slow=True)
 def smoothgradcampp(ctx: MethodContext) -> torch.Tensor:
     """Smooth Grad-CAM++ (Omeiza et al.).
 
@@ -29,7 +31,7 @@ def smoothgradcampp(ctx: MethodContext) -> torch.Tensor:
     n = int(ctx.options["n_samples"])
     level = float(ctx.options["noise"])
     chunk = int(ctx.options["batch_size"])
-    wide = _wide(a.dtype, a.device)
+    wide = wide_dtype(a.device)
     generator = torch.Generator(device=x.device)
     generator.manual_seed(int(ctx.options["seed"]))
     moments = torch.zeros(3, *a.shape, dtype=wide, device=a.device)

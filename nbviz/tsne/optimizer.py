@@ -248,14 +248,16 @@ class TSNEOptimizer:
     def restart(self, random_state: int | None = None) -> None:
         """Start again from a fresh initial layout: iteration 0, momentum and gains reset.
 
-        P, perplexity and learning rate are kept; exaggeration returns to the schedule. With
-        init="random" a new layout is drawn (seeded by random_state, or a fresh seed when None);
-        with init="pca" the start is the same PCA layout.
+        P, perplexity and learning rate are kept; exaggeration returns to the schedule. The new
+        start: with a `random_state`, seeded Gaussian noise of std 1e-4 whatever the init, so
+        each seed gives its own run (a PCA start is deterministic, so a seed could not change
+        it); without one, a freshly seeded random start under init="random", and the same
+        start as before under init="pca" or an init array.
         """
         with self._lock:
             if random_state is not None or (isinstance(self._config.init, str) and self._config.init == "random"):
                 self._seed = self._draw_seed(random_state)
-                self._initial = self._initial_layout(self._config.init)
+                self._initial = self._initial_layout("random")
             self._exaggeration_override = None
             self._reset_state()
 

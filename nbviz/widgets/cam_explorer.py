@@ -33,22 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("nbviz.cam_explorer")
 
-METHOD_LABELS = {
-    "cam": "CAM",
-    "gradcam": "Grad-CAM",
-    "gradcam++": "Grad-CAM++",
-    "smoothgradcam++": "Smooth Grad-CAM++",
-    "scorecam": "Score-CAM",
-    "sscam": "SS-CAM",
-    "iscam": "IS-CAM",
-    "ablationcam": "Ablation-CAM",
-    "xgradcam": "XGrad-CAM",
-    "layercam": "Layer-CAM",
-    "hirescam": "HiResCAM",
-    "eigencam": "Eigen-CAM",
-    "guided-backprop": "Guided Backprop",
-    "guided-gradcam": "Guided Grad-CAM",
-}
 MAP_CACHE_SIZE = 512
 PROGRESS_INTERVAL_S = 0.1
 SCORE_STEPS = 32
@@ -554,7 +538,9 @@ def _class_names(labels: Sequence[str] | None, n_classes: int) -> list[str]:
 
 
 def _method_entry(name: str, cam: Any) -> dict[str, Any]:
-    return {"name": name, "label": METHOD_LABELS.get(name, name), "slow": name in cam.SLOW_METHODS}
+    """The menu entry of a method, from its registration: name, label, family and whether it is slow."""
+    spec = cam.method_spec(name)
+    return {"name": spec.name, "label": spec.label, "family": spec.family, "slow": spec.slow}
 
 
 def _float32_bytes(values: np.ndarray) -> bytes:

@@ -94,3 +94,23 @@ def test_table_packing_keeps_every_edge_including_hub_rows():
     assert packed.table.shape[0] > n and (packed.row_owner[n:] == 0).float().mean() > 0.6, "the hub continues on extra rows"
     assert torch.equal(packed.row_owner[:n], torch.arange(n))
     np.testing.assert_allclose(packed.to_dense().numpy(), coo.toarray())
+
+
+def test_symmetrisation_equals_the_dense_formula_on_an_asymmetric_graph():
+    """(C + C^T) / 2N normalised, for a random kNN-like graph with one-sided and two-sided edges,
+    a hub listed by everyone, and duplicates of a point listing each other."""
+    n, k = 400, 7
+    rng = np.random.default_rng(11)
+    others = [np.setdiff1d(np.arange(n), [0, i, 2, 3]) for i in range(n)]
+    indices = np.stack([np.concatenate([[0 if i else 1], rng.choice(others[i], size=k - 1, replace=False)]) for i in range(n)])
+    indices[2, 1], indices[3, 1] = 3, 2  # a mutual pair beside the hub everyone lists first
+    conditional = rng.random((n, k))
+    conditional /= conditional.sum(1, keepdims=True)
+    C = np.zeros((n, n))
+    np.add.at(C, (np.repeat(np.arange(n), k), indices.reshape(-1)), conditional.reshape(-1))
+    expected = (C + C.T) / (2 * n)
+    expected /= expected.sum()
+    P = joint_probabilities(torch.from_numpy(indices), torch.from_numpy(conditional), 5.0)
+    np.testing.assert_allclose(P.to_dense().numpy(), expected, rtol=1e-12, atol=1e-18)
+    positive = expected[expected > 0]
+    assert math.isclose(P.entropy_term, float((positive * np.log(positive)).sum()), rel_tol=1e-12)

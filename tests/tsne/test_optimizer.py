@@ -194,6 +194,21 @@ def test_restart(data):
     np.testing.assert_allclose(pca.initial_embedding, start)
 
 
+def test_a_seed_changes_the_run_under_every_init(data):
+    """PCA starts are deterministic (TSNE(random_state=0) and (1) agree), so restart(random_state=s)
+    switches to a seeded random start: two seeds differ, one seed repeats exactly."""
+    fits = [TSNE(perplexity=10, random_state=s, n_iter=20).fit_transform(data) for s in (0, 1)]
+    np.testing.assert_array_equal(fits[0], fits[1])
+    starts = []
+    for seed in (1, 2, 1):
+        run = TSNE(perplexity=10, random_state=0).optimizer(data)
+        run.restart(random_state=seed)
+        starts.append(run.initial_embedding)
+    assert not np.allclose(starts[0], starts[1])
+    np.testing.assert_array_equal(starts[0], starts[2])
+    assert starts[0].std() == pytest.approx(1e-4, rel=0.2)
+
+
 def test_pca_init_matches_sklearn_pca_up_to_sign(data):
     from sklearn.decomposition import PCA
 
