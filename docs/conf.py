@@ -44,6 +44,8 @@ nitpick_ignore_regex = [
     (r"py:.*", EXTERNAL + r"(\..*)?"),
     (r"py:.*", r"(t\..*|Figure|Any|Callable|Iterable|Iterator|Sequence|Mapping|ClassVar|Literal|Path|PathLike|TypeVar|Protocol)"),
     (r"py:.*", r"(optional|default|array-like|callable)"),
+    # type aliases and generic annotations that autodoc prints but cannot link
+    (r"py:.*", r"(MethodFn|(tuple|Mapping|dict|list)\[.*)"),
 ]
 
 # Notebooks: markdown pages and notebooks through myst-nb, outputs as saved.
