@@ -1,7 +1,8 @@
 """TSNEScatter streaming: frames/s drawn in headless Chromium, and what streaming costs the optimizer.
 
 Part 1 (browser). At 10k, 100k and 1M points, in one headless Chromium (SwiftShader WebGL, like the
-tests), side by side on a canvas of the same size and point size:
+tests), side by side on a canvas of the same size and point size, with frames as float32 positions
+and as uint16 codes plus a bounding box (what the kernel sends when that changes no pixel):
   - nbviz: the real TSNEScatter bundle, fed by a stand-in kernel that answers every ack at once with
     a fresh frame (a new buffer with new positions, as a websocket message would bring), so the
     browser is the only limit. Frames/s = frames drawn and acknowledged per second.
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -50,8 +52,23 @@ function clusters(n, seed, spread) {
   }
   return xy;
 }
-window.makeModel = (n) => {
+// The kernel's uint16 encoding (nbviz.widgets.tsne_keyframes.quantize_layout): codes and bounds.
+function quantize(xy) {
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < xy.length; i += 2) {
+    b[0] = Math.min(b[0], xy[i]); b[2] = Math.max(b[2], xy[i]);
+    b[1] = Math.min(b[1], xy[i + 1]); b[3] = Math.max(b[3], xy[i + 1]);
+  }
+  const codes = new Uint16Array(xy.length);
+  for (let i = 0; i < xy.length; i += 1) {
+    const c = i % 2;
+    codes[i] = Math.round(((xy[i] - b[c]) / (b[c + 2] - b[c])) * 65535);
+  }
+  return { codes, bounds: b };
+}
+window.makeModel = (n, encoding = "float32") => {
   const layouts = [clusters(n, 1, 4), clusters(n, 2, 5), clusters(n, 3, 6)];
+  const quantized = encoding === "uint16" ? layouts.map(quantize) : null;
   const codes = new Uint16Array(n).map((_, i) => i % 10);
   const dv = (typed) => new DataView(typed.buffer, typed.byteOffset, typed.byteLength);
   const state = {
@@ -61,6 +78,10 @@ window.makeModel = (n) => {
     keyframe_iterations: [], keyframe_bounds: [], status: "running", iteration_count: 0, n_iter: 750,
     kl_history: [], error: "", notice: "", perplexity: 30, exaggeration: 12, learning_rate: 0,
     point_size: 0, opacity: 0, view: "tsne", selection: [], title: "benchmark", _offline: false,
+    n_dims: 2, highlight: [], search_query: "", focus: -1, neighbor_k: 10, neighbor_metric: "euclidean",
+    focus_neighbors: [], focus_distances: [], kept_share: -1, kept_sample: 0, hidden_labels: [],
+    color_values: new DataView(new ArrayBuffer(0)), color_range: [0, 1], color_label: "",
+    colormap_lut: new DataView(new ArrayBuffer(0)),
   };
   const handlers = new Map();
   let seq = 0; let streaming = false;
@@ -69,9 +90,11 @@ window.makeModel = (n) => {
   const sendFrame = () => {
     if (!streaming || inFlight.size >= 2) return;
     seq += 1; inFlight.add(seq);
-    const xy = layouts[seq % 3].slice();  // a new buffer per message, like a websocket delivers
     const frame = { type: "frame", seq, iteration: seq, kl: null, phase: "main", exaggeration: 1 };
-    setTimeout(() => emit("msg:custom", frame, [new DataView(xy.buffer)]), 0);
+    // A new buffer per message, like a websocket delivers: float32 positions, or uint16 codes + bounds.
+    const data = quantized ? quantized[seq % 3].codes.slice() : layouts[seq % 3].slice();
+    if (quantized) frame.bounds = quantized[seq % 3].bounds;
+    setTimeout(() => emit("msg:custom", frame, [new DataView(data.buffer)]), 0);
   };
   return {
     get: (k) => state[k], set: (k, v) => { state[k] = v; }, save_changes() {},
@@ -89,13 +112,13 @@ window.makeModel = (n) => {
   };
 };
 
-window.runWidget = async (n, seconds) => {
+window.runWidget = async (n, seconds, encoding) => {
   const source = document.getElementById("bundle").textContent;
   const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
   const widget = (await import(url)).default;
   const host = document.getElementById("host");
   host.replaceChildren();
-  const model = window.makeModel(n);
+  const model = window.makeModel(n, encoding);
   const cleanup = widget.render({ model, el: host });
   const root = host.querySelector(".nbviz-tsne");
   await new Promise((r) => setTimeout(r, 300));
@@ -138,6 +161,46 @@ window.runWidget = async (n, seconds) => {
   host.replaceChildren();
   return { fps: ((s1.framesDrawn - s0.framesDrawn) * 1000) / (t1 - t0), panFps, size, pointSize,
            dropped: s1.dropped, cacheRenders: root.nbviz ? s1.cacheRenders : 0, final: statsAfterPan };
+};
+
+// --- search: keystroke to repaint with N texts (the layout at rest) -----------------------------
+window.runSearch = async (n, queries) => {
+  const source = document.getElementById("bundle").textContent;
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  const widget = (await import(url)).default;
+  const host = document.getElementById("host");
+  host.replaceChildren();
+  const model = window.makeModel(n);
+  const syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ing", "er", "##s", "ph"];
+  let s = 12345;
+  const rand = () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 4294967296; };
+  model.set("texts", Array.from({ length: n }, () => Array.from({ length: 2 + Math.floor(rand() * 3) },
+    () => syllables[Math.floor(rand() * syllables.length)]).join("")));
+  model.set("status", "finished");
+  const cleanup = widget.render({ model, el: host });
+  const root = host.querySelector(".nbviz-tsne");
+  const input = root.querySelector('input[aria-label="Search points"]');
+  await new Promise((r) => setTimeout(r, 500));
+  const times = [];
+  for (const query of queries) {
+    root.nbviz.finish();
+    const t0 = performance.now();
+    input.value = query;
+    input.dispatchEvent(new Event("input", { bubbles: true }));  // search + state upload, synchronous
+    const searched = performance.now() - t0;
+    await new Promise((r) => requestAnimationFrame(r));  // the repaint the keystroke asked for
+    root.nbviz.finish();  // and wait until the GPU has drawn it
+    const total = performance.now() - t0;
+    root.nbviz.finish();
+    const d0 = performance.now();
+    root.nbviz.redraw();  // one plain redraw of the same picture, for comparison
+    root.nbviz.finish();
+    times.push({ query, ms: total, searchMs: searched, drawMs: performance.now() - d0,
+                 matches: root.nbviz.highlighted().length });
+  }
+  cleanup();
+  host.replaceChildren();
+  return times;
 };
 
 // --- the bare renderer: new positions every animation frame, nothing else ---------------------
@@ -191,7 +254,9 @@ window.benchReady = true;
 </body></html>"""
 
 
-def browser_rows(sizes: list[int], seconds: float) -> list[dict]:
+@contextmanager
+def bench_page():
+    """A headless Chromium page holding PAGE with the test build of the scatter (closed after)."""
     from harness import launch_chromium
     from playwright.sync_api import sync_playwright
 
@@ -199,22 +264,30 @@ def browser_rows(sizes: list[int], seconds: float) -> list[dict]:
     bundle_file = REPO / "js" / "build" / "test-bundles" / "tsne_scatter.js"
     if not bundle_file.is_file():
         sys.exit(f"{bundle_file} is missing: build the front end first (`make js`, or npm run build in js/).")
-    bundle = bundle_file.read_text()
-    page_html = PAGE.replace("__BUNDLE__", bundle.replace("</script", "<\\/script"))
-    rows = []
+    page_html = PAGE.replace("__BUNDLE__", bundle_file.read_text().replace("</script", "<\\/script"))
     with sync_playwright() as playwright:
         context = launch_chromium(playwright, tempfile.mkdtemp(prefix="nbviz-bench-"))
         page = context.new_page()
         page.route(BENCH_URL, lambda route: route.fulfill(body=page_html, content_type="text/html"))
         page.goto(BENCH_URL)
         page.wait_for_function("() => window.benchReady === true")
+        try:
+            yield page
+        finally:
+            context.close()
+
+
+def browser_rows(sizes: list[int], seconds: float) -> list[dict]:
+    rows = []
+    with bench_page() as page:
         for n in sizes:
-            ours = page.evaluate("([n, s]) => window.runWidget(n, s)", [n, seconds])
-            bare = page.evaluate("([n, s, size, ps]) => window.runBare(n, s, size, ps)",
-                                 [n, seconds, ours["size"], ours["pointSize"]])
-            rows.append({"n": n, **ours, "bare": bare["fps"]})
-            print(f"  measured {n:>9,} points: nbviz {ours['fps']:.1f} fps, bare {bare['fps']:.1f} fps", flush=True)
-        context.close()
+            for encoding in ("float32", "uint16"):
+                ours = page.evaluate("([n, s, e]) => window.runWidget(n, s, e)", [n, seconds, encoding])
+                bare = page.evaluate("([n, s, size, ps]) => window.runBare(n, s, size, ps)",
+                                     [n, seconds, ours["size"], ours["pointSize"]])
+                rows.append({"n": n, "encoding": encoding, **ours, "bare": bare["fps"]})
+                print(f"  measured {n:>9,} points, {encoding} frames: nbviz {ours['fps']:.1f} fps, "
+                      f"bare {bare['fps']:.1f} fps", flush=True)
     return rows
 
 
@@ -222,6 +295,26 @@ def gaussian_mixture(n: int, dim: int = 50, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     centres = rng.normal(scale=6.0, size=(10, dim))
     return (centres[rng.integers(0, 10, n)] + rng.normal(size=(n, dim))).astype(np.float32)
+
+
+def search_rows(n: int) -> list[dict]:
+    """Milliseconds from a keystroke in the search box to the repainted plot (median of 5 per query)."""
+    queries = ["k", "ka", "kal", "/^mi.*ing$/", "zzz", ""]
+    with bench_page() as page:
+        runs = [page.evaluate("([n, q]) => window.runSearch(n, q)", [n, queries]) for _ in range(5)]
+    median = lambda key, i: float(np.median([r[i][key] for r in runs]))  # noqa: E731
+    return [{"query": q, "matches": runs[0][i]["matches"], "ms": median("ms", i), "searchMs": median("searchMs", i),
+             "drawMs": median("drawMs", i)} for i, q in enumerate(queries)]
+
+
+def print_search_table(rows: list[dict]) -> None:
+    print()
+    print(f"{'query':>14} | {'matches':>8} | {'search + upload ms':>18} | {'keystroke to repaint ms':>23} | "
+          f"{'plain redraw ms':>15} | target < 50 ms")
+    print("-" * 108)
+    for row in rows:
+        print(f"{row['query']!r:>14} | {row['matches']:>8,} | {row['searchMs']:>18.1f} | {row['ms']:>23.1f} | "
+              f"{row['drawMs']:>15.1f} | {'ok' if row['ms'] < 50 else 'MISS'}")
 
 
 def optimizer_rows(iterations: int, rounds: int = 3) -> list[dict]:
@@ -302,13 +395,16 @@ def optimizer_rows(iterations: int, rounds: int = 3) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="shorter windows (a smoke run)")
-    parser.add_argument("--part", choices=("all", "browser", "kernel"), default="all")
+    parser.add_argument("--part", choices=("all", "browser", "kernel", "search"), default="all")
     args = parser.parse_args()
     seconds = 2.0 if args.quick else 5.0
     browser, kernel = [], []
     if args.part in ("all", "browser"):
         print("Part 1: frames/s in headless Chromium (SwiftShader), new positions every frame")
         browser = browser_rows([10_000, 100_000, 1_000_000], seconds)
+    if args.part in ("all", "search"):
+        print("Search: keystroke to repaint, 100,000 points with texts")
+        print_search_table(search_rows(100_000))
     if args.part in ("all", "kernel"):
         print("Part 2: optimizer iterations/s, alone vs streaming to a 60 Hz fake browser")
         kernel = optimizer_rows(30 if args.quick else 60, rounds=2 if args.quick else 5)
@@ -321,11 +417,12 @@ def main() -> None:
 
 def print_browser_table(browser: list[dict]) -> None:
     print()
-    print(f"{'points':>10} | {'nbviz streaming fps':>19} | {'bare WebGL fps':>14} | {'ratio':>5} | {'target':>6} | {'nbviz pan fps (static)':>22}")
-    print("-" * 92)
+    print(f"{'points':>10} | {'frames':>7} | {'bytes/frame':>11} | {'nbviz streaming fps':>19} | {'bare WebGL fps':>14} | {'ratio':>5} | {'target':>6} | {'nbviz pan fps (static)':>22}")
+    print("-" * 120)
     for row in browser:
         ratio = row["fps"] / row["bare"] if row["bare"] else float("nan")
-        print(f"{row['n']:>10,} | {row['fps']:>19.1f} | {row['bare']:>14.1f} | {ratio:>5.2f} | "
+        frame_bytes = row["n"] * (4 if row["encoding"] == "uint16" else 8)
+        print(f"{row['n']:>10,} | {row['encoding']:>7} | {frame_bytes:>11,} | {row['fps']:>19.1f} | {row['bare']:>14.1f} | {ratio:>5.2f} | "
               f"{'ok' if ratio >= 0.8 else 'MISS':>6} | {row['panFps']:>22.1f}")
     print(f"(plot {browser[0]['size'][0]:.0f} x {browser[0]['size'][1]:.0f} CSS px; point size as the widget's default per N)")
 

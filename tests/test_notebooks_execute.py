@@ -21,10 +21,10 @@ from nbclient import NotebookClient
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-EXPECTED = {"quickstart.ipynb", "cam_methods.ipynb", "tsne_lecture.ipynb"}
+EXPECTED = {"quickstart.ipynb", "cam_methods.ipynb", "tsne_lecture.ipynb", "text_embeddings.ipynb"}
 
 
-def test_all_three_notebooks_are_there():
+def test_the_example_notebooks_are_there():
     assert EXPECTED <= {path.name for path in NOTEBOOKS}
 
 

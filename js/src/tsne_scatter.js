@@ -14,8 +14,11 @@ export default {
           klPoints: (model.get("kl_history") || []).length,
         }),
         screenPosition: (i) => view.screenPosition(i),
+        highlighted: () => [...view.labels.highlighted].sort((a, b) => a - b),
+        layoutNeighbors: () => [...view.projector.layoutNeighbors],
         layoutIsStatic: () => view.layoutIsStatic(),
         finish: () => view.renderer && view.renderer.finish(),
+        redraw: () => view.drawFrame(),
       };
     }
     return () => view.dispose();

@@ -1,6 +1,6 @@
 """Recorded layouts of a t-SNE run, kept small enough to live in a widget trait and a saved report.
 
-Each keyframe is an N x 2 layout quantised to uint16 against its own bounding box, so a replay
+Each keyframe is an N x 2 (or N x 3) layout quantised to uint16 against its own bounding box, so a replay
 costs 4 bytes per point per keyframe instead of 8 (float32) and still resolves 1/65535 of the
 layout's extent, far below one screen pixel. When the recording outgrows its byte budget, every
 other keyframe is dropped and the recording interval doubles, so a run of any length fits.
@@ -14,8 +14,9 @@ import numpy as np
 QUANT_LEVELS = 65535
 
 
-def quantize_layout(layout: np.ndarray) -> tuple[np.ndarray, tuple[float, float, float, float]]:
-    """Encode an N x 2 layout as uint16 codes and its bounds (xmin, ymin, xmax, ymax).
+def quantize_layout(layout: np.ndarray) -> tuple[np.ndarray, tuple[float, ...]]:
+    """Encode an N x D layout (D = 2 or 3) as uint16 codes and its bounds (mins..., maxes...):
+    (xmin, ymin, xmax, ymax) in 2-D, (xmin, ymin, zmin, xmax, ymax, zmax) in 3-D.
 
     code = round((x - min) / (max - min) * 65535) per axis; an axis with max == min encodes as 0.
     Decoding is x = min + code / 65535 * (max - min), error <= (max - min) / 131070.
@@ -25,13 +26,14 @@ def quantize_layout(layout: np.ndarray) -> tuple[np.ndarray, tuple[float, float,
     hi = layout.max(axis=0)
     span = np.where(hi > lo, hi - lo, 1.0)
     codes = np.rint((layout - lo) / span * QUANT_LEVELS).astype(np.uint16)
-    return codes, (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
+    return codes, tuple(float(v) for v in (*lo, *hi))
 
 
-def dequantize_layout(codes: np.ndarray, bounds: tuple[float, float, float, float]) -> np.ndarray:
-    """Inverse of `quantize_layout`: x = min + code / 65535 * (max - min), as float32 N x 2."""
-    lo = np.array(bounds[:2], dtype=np.float64)
-    hi = np.array(bounds[2:], dtype=np.float64)
+def dequantize_layout(codes: np.ndarray, bounds: tuple[float, ...]) -> np.ndarray:
+    """Inverse of `quantize_layout`: x = min + code / 65535 * (max - min), as float32 N x D."""
+    dims = len(bounds) // 2
+    lo = np.array(bounds[:dims], dtype=np.float64)
+    hi = np.array(bounds[dims:], dtype=np.float64)
     return (lo + codes.astype(np.float64) / QUANT_LEVELS * (hi - lo)).astype(np.float32)
 
 

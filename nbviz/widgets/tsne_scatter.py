@@ -6,8 +6,10 @@ and the settled layout live in traits so a later view, a re-render or an exporte
 
 Messages, front end -> kernel: {"type": "hello"} when a view appears, {"type": "ack", "seq": s}
 after a frame is drawn, {"type": "command", "name": "play" | "pause" | "stop" | "restart" | "step"}.
-Kernel -> front end: {"type": "frame", "seq", "iteration", "kl", "exaggeration"} with one
-buffer, the N x 2 float32 layout.
+{"type": "hello" | "view_span", "view": id, "span_px": p} says over how many device pixels a
+view draws the layout's longer side. Kernel -> front end: {"type": "frame", "seq", "iteration",
+"kl", "exaggeration"} with one buffer, the N x 2 float32 layout, or uint16 codes plus "bounds"
+when that changes no pixel in any view (see nbviz.widgets.tsne_frames).
 """
 from __future__ import annotations
 
@@ -21,15 +23,17 @@ import traitlets
 
 from nbviz.widgets.base import NbvizWidget
 from nbviz.widgets.streaming import FrameStreamer, StreamCallbacks
+from nbviz.widgets.tsne_frames import FrameEncoder
 from nbviz.widgets.tsne_inputs import encode_labels, encode_texts, encode_thumbnails
 from nbviz.widgets.tsne_keyframes import KeyframeRecorder
+from nbviz.widgets.tsne_projector import DEFAULT_COLORMAP, ProjectorTools
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
 def _layout_to_numpy(embedding: Any) -> np.ndarray:
-    """A float32 N x 2 copy of a layout (torch tensor on any device, or array): never a view."""
+    """A float32 N x 2 (N x 3) copy of a layout (torch tensor on any device, or array): never a view."""
     if hasattr(embedding, "detach"):
         embedding = embedding.detach().to("cpu").float().numpy()
     return np.array(embedding, dtype=np.float32, copy=True, order="C")
@@ -45,11 +49,14 @@ def default_kl_every(n_points: int) -> int:
     return 10 if n_points < 10_000 else 25 if n_points < 100_000 else 50
 
 
-class TSNEScatter(NbvizWidget):
+class TSNEScatter(ProjectorTools, NbvizWidget):
     """Live t-SNE of `X` (N x D array, tensor, nn.Embedding or weight matrix) in a WebGL scatter.
 
-    `labels` colour the points (with a legend), `texts` appear on hover, `images` (N x H x W,
-    N x H x W x 3/4 or N x 3 x H x W) show as hover thumbnails. Other keyword arguments go to
+    `labels` colour the points (with a legend whose entries show or hide their points), `color`
+    (one number per point) colours them through `colormap` with a colour bar titled `color_label`,
+    `texts` appear on hover and are what the search box finds, `images` (N x H x W, N x H x W x 3/4
+    or N x 3 x H x W) show as hover thumbnails. Clicking a point sets `focus` and draws lines to its
+    true nearest neighbours (`neighbors_of`); `search(query)` and `highlight` mark points. Other keyword arguments go to
     `nbviz.tsne.TSNE` (perplexity, n_iter, early_exaggeration, learning_rate, random_state, ...).
     With `autostart` the optimisation begins at once; otherwise call `start()` or press play.
     `kl_every`: iterations between KL evaluations for the curve; None picks 10 below 10,000
@@ -67,6 +74,7 @@ class TSNEScatter(NbvizWidget):
 
     # Data the front end draws (binary, little-endian).
     n_points = traitlets.Int(0).tag(sync=True)
+    n_dims = traitlets.Int(2).tag(sync=True)  # 2, or 3 for a point cloud the view orbits
     label_codes = traitlets.Bytes(b"").tag(sync=True)
     label_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     texts = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -103,6 +111,9 @@ class TSNEScatter(NbvizWidget):
         X: Any,
         *,
         labels: Any = None,
+        color: Any = None,
+        color_label: str = "",
+        colormap: str = DEFAULT_COLORMAP,
         texts: Sequence[Any] | None = None,
         images: Any = None,
         autostart: bool = True,
@@ -123,6 +134,7 @@ class TSNEScatter(NbvizWidget):
             warnings.simplefilter("always")
             self._optimizer = self._tsne.optimizer(matrix)
         self._recorder = KeyframeRecorder(every=keyframe_every)
+        self._frame_encoder = FrameEncoder()
         self._kl_points: list[list[float]] = []
         self._last_kl: float | None = None
         self._engine_lock = threading.RLock()
@@ -131,6 +143,7 @@ class TSNEScatter(NbvizWidget):
         self._target_iteration = int(self._optimizer.n_iter)
         traits = dict(
             n_points=n_points,
+            n_dims=int(self._optimizer.embedding.shape[1]),
             label_codes=codes.tobytes() if codes is not None else b"",
             label_names=names,
             texts=text_list,
@@ -158,6 +171,7 @@ class TSNEScatter(NbvizWidget):
             kl_every=kl_every if kl_every is not None else default_kl_every(n_points),
             finished=self._reached_target,
         )
+        self._init_projector(matrix, color, color_label, colormap)
         self._publish_settled()
         self.on_msg(self._handle_message)
         if autostart:
@@ -312,7 +326,8 @@ class TSNEScatter(NbvizWidget):
             "kl": None if frame.kl is None else float(frame.kl),
             "exaggeration": float(frame.exaggeration),
         }
-        self.send(content, buffers=[layout.data])
+        extra, buffer = self._frame_encoder.encode(layout)
+        self.send({**content, **extra}, buffers=[buffer])
 
     def _record_keyframe(self, iteration: int, embedding: Any) -> None:
         self._recorder.record(iteration, _layout_to_numpy(embedding))
@@ -478,6 +493,8 @@ class TSNEScatter(NbvizWidget):
             self._streamer.ack(int(content.get("seq", 0)))
         elif kind == "hello":
             self._streamer.consumer_reset()
+        if kind in ("hello", "view_span") and "span_px" in content:
+            self._frame_encoder.report(str(content.get("view", "")), float(content["span_px"]))
         elif kind == "command":
             action = {
                 "play": self.start,

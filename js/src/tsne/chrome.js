@@ -3,12 +3,16 @@
 // model changes always reaches the button it started on. `actions` are the view's callbacks.
 import { button, element, segmented, setIcon, slider, sparkline } from "./controls.js";
 import { OFFLINE_REASON } from "./chrome_state.js";
+import { colorbar, focusPanel, keptReadout, searchBox } from "./projector_panel.js";
 import { CSS } from "./styles.js";
 
-const HINT = "scroll: zoom · drag: pan · shift-drag: lasso · double-click: reset";
+const HINTS = {
+  2: "scroll: zoom · drag: pan · click: neighbours · shift-drag: lasso · double-click: reset",
+  3: "scroll: zoom · drag: orbit · click: neighbours · shift-drag: lasso · double-click: reset",
+};
 
 /** Build the chrome inside `el`; returns its widgets (see each builder for its update methods). */
-export function buildChrome(el, { title, maxPerplexity }, actions) {
+export function buildChrome(el, { title, maxPerplexity, dims }, actions) {
   const style = element("style");
   style.textContent = CSS;
   const root = element("div", "nbviz-tsne");
@@ -25,11 +29,14 @@ export function buildChrome(el, { title, maxPerplexity }, actions) {
   ], actions.setView);
   bar.append(transport.node, progress.node, kl.node, element("div", "spacer"), viewToggle.node);
 
-  const plotArea = plot(actions);
+  const plotArea = plot(actions, HINTS[dims]);
   const side = sidePanel({ maxPerplexity }, actions);
   const timeline = timelineBar(actions);
   root.append(bar, plotArea.node, side.node, timeline.node);
-  return { style, root, transport, progress, kl, viewToggle, ...plotArea.parts, side, timeline };
+  return {
+    style, root, transport, progress, kl, viewToggle, ...plotArea.parts, side, timeline,
+    search: side.search, focus: side.focus, kept: side.kept, colorbar: side.colorbar,
+  };
 }
 
 function transportBar(actions) {
@@ -97,7 +104,7 @@ function klBox() {
   };
 }
 
-function plot(actions) {
+function plot(actions, hint) {
   const node = element("div", "plot pan");
   const canvas = element("canvas");
   const overlay = element("canvas", "overlay");
@@ -111,7 +118,7 @@ function plot(actions) {
   const errorBanner = banner("error", actions.dismiss);
   const noticeBanner = banner("notice", actions.dismiss);
   const tooltip = element("div", "tooltip");
-  node.append(canvas, overlay, tools, badge, element("div", "hint", HINT), errorBanner.node, noticeBanner.node, tooltip);
+  node.append(canvas, overlay, tools, badge, element("div", "hint", hint), errorBanner.node, noticeBanner.node, tooltip);
   const showBadge = ({ text, color }) => { badge.textContent = text; badge.style.color = color; };
   return { node, parts: { plot: node, canvas, overlay, toolToggle, badge, showBadge, errorBanner, noticeBanner, tooltip } };
 }
@@ -136,6 +143,10 @@ function banner(trait, dismiss) {
 
 function sidePanel({ maxPerplexity }, actions) {
   const node = element("div", "side");
+  const search = searchBox({ onInput: actions.search, onEnter: actions.zoomToHighlight });
+  const focus = focusPanel(actions.focus);
+  const kept = keptReadout();
+  const colors = colorbar();
   const legendBox = element("div");
   const selectionBox = element("div", "selection");
   const selectionText = element("span");
@@ -175,9 +186,9 @@ function sidePanel({ maxPerplexity }, actions) {
     onInput: actions.previewOpacity, onCommit: (v) => actions.setTrait("opacity", v),
   });
   display.append(size.node, opacity.node);
-  node.append(legendBox, selectionBox, optimizer, display);
+  node.append(search.node, focus.node, kept.node, colors.node, legendBox, selectionBox, optimizer, display);
   return {
-    node, legendBox, perplexity, exaggeration, learningRate, autoRate, size, opacity,
+    node, legendBox, search, focus, kept, colorbar: colors, perplexity, exaggeration, learningRate, autoRate, size, opacity,
     showSelection(text, any) {
       selectionText.textContent = text;
       clear.style.display = any ? "" : "none";

@@ -88,23 +88,43 @@ export function slider({ label, min, max, step, format, toSlider = (v) => v, fro
   };
 }
 
-/** The legend: one row per category with its colour and count; click selects the category. */
-export function legend(names, counts, onPick) {
+/**
+ * The legend: one row per category with its colour and count; clicking a row selects the
+ * category (onPick), its eye button shows or hides the category's points (onToggle).
+ */
+export function legend(names, counts, onPick, onToggle) {
   const node = element("div", "legend");
   const rows = [];
+  const eyes = [];
   names.forEach((name, index) => {
     const row = element("div", "item");
     row.dataset.index = String(index);
     const swatch = element("span", "swatch");
     swatch.style.background = categoryCss(index, names.length);
-    row.append(swatch, element("span", "", name), element("span", "count", String(counts[index] || 0)));
+    const eye = button({ iconName: "eye", title: `Hide the points of ${name}`, className: "eye", onClick: (event) => {
+      event.stopPropagation();
+      onToggle(index);
+    } });
+    row.append(eye, swatch, element("span", "", name), element("span", "count", String(counts[index] || 0)));
     row.addEventListener("click", (event) => onPick(index, event.shiftKey || event.metaKey || event.ctrlKey));
     rows.push(row);
+    eyes.push(eye);
     node.appendChild(row);
   });
   return {
     node,
     highlight(activeSet) { rows.forEach((row, i) => row.classList.toggle("on", activeSet.has(i))); },
+    /** Mark the hidden categories: their rows fade and their eye buttons offer to show them. */
+    setHidden(hiddenSet) {
+      rows.forEach((row, i) => {
+        const hidden = hiddenSet.has(i);
+        row.classList.toggle("hidden", hidden);
+        setIcon(eyes[i], hidden ? "eyeOff" : "eye");
+        const text = `${hidden ? "Show" : "Hide"} the points of ${names[i]}`;
+        eyes[i].title = text;
+        eyes[i].setAttribute("aria-label", text);
+      });
+    },
   };
 }
 

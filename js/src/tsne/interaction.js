@@ -1,6 +1,8 @@
-// Pointer interaction on the plot: wheel zoom, drag pan, lasso selection (lasso tool or
-// shift-drag), double-click reset, and hover (delegated to the view's tooltip).
+// Pointer interaction on the plot: wheel zoom, drag pan (3-D: orbit), click to focus a point (its neighbours),
+// lasso selection (lasso tool or shift-drag), double-click reset, and hover (the view's tooltip).
 import { panBy, pointsInPolygon, screenToWorld, zoomAt } from "./geometry.js";
+import { setOrbit } from "./cloud.js";
+import { orbitBy } from "./orbit.js";
 
 // Wheel deltas per line (deltaMode 1) are ~30x larger steps than per pixel.
 const ZOOM_PER_LINE = 0.05;
@@ -46,6 +48,9 @@ export function bindPointer(view) {
     if (drag.lasso) {
       view.lasso.push(point);
       view.drawOverlay();
+    } else if (view.dims === 3) {
+      view.lastCameraMove = performance.now();
+      setOrbit(view, orbitBy(view.orbit, dx, dy));
     } else {
       moveCamera(panBy(view.camera, view.width, view.height, dx, dy));
     }
@@ -57,6 +62,7 @@ export function bindPointer(view) {
     view.drag = null;
     plot.classList.remove("dragging");
     if (lasso) finishLasso(view, moved);
+    else if (!moved && event) view.projector.click(...local(event));
     if (event && event.pointerId !== undefined && plot.hasPointerCapture(event.pointerId)) {
       plot.releasePointerCapture(event.pointerId);
     }

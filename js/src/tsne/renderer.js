@@ -1,6 +1,7 @@
 // A small WebGL point renderer built for streaming: positions live in a DYNAMIC vertex buffer
 // that each new frame overwrites in place (bufferSubData); colours and selection states are
-// separate static buffers touched only when labels or the selection change. Nothing else is
+// separate static buffers touched only when labels, the selection, the highlight or the hidden
+// labels change (one state byte per point, POINT_STATE bits). Nothing else is
 // rebuilt per frame. A second position buffer (the PCA layout) lets the shader morph between
 // the two layouts with one uniform.
 
@@ -18,18 +19,28 @@ uniform vec2 u_toClip;     // world unit -> clip units at k = 1, per axis
 uniform float u_size;
 uniform float u_opacity;
 uniform float u_hasSelection;
+uniform float u_hasHighlight;
 varying vec4 v_color;
 void main() {
+  // a_state bits (POINT_STATE): 1 selected, 2 highlighted, 4 hidden.
+  float hidden = step(3.5, a_state);
+  float rest = a_state - 4.0 * hidden;
+  float highlighted = step(1.5, rest);
+  float selected = step(0.5, rest - 2.0 * highlighted);
   vec2 w0 = (a_pos0 - u_norm0.xy) * u_norm0.z;
   vec2 w1 = (a_pos1 - u_norm1.xy) * u_norm1.z;
   vec2 world = mix(w0, w1, u_mix);
-  gl_Position = vec4((world + u_camera.yz) * u_camera.x * u_toClip, 0.0, 1.0);
-  float selected = step(0.5, a_state);
-  float dim = u_hasSelection * (1.0 - selected);
+  // Hidden points land outside the clip volume and are not drawn.
+  gl_Position = vec4((world + u_camera.yz) * u_camera.x * u_toClip, 0.0, 1.0) + vec4(0.0, 0.0, 2.0 * hidden, 0.0);
+  float picked = max(u_hasSelection * selected, u_hasHighlight * highlighted);
+  float dim = max(u_hasSelection * (1.0 - selected), u_hasHighlight * (1.0 - highlighted));
   vec3 rgb = mix(a_color.rgb, vec3(0.70, 0.72, 0.76), dim * 0.6);
-  v_color = vec4(rgb, u_opacity * mix(1.0, 0.45, dim));
-  gl_PointSize = u_size * mix(1.0, 1.35, u_hasSelection * selected);
+  v_color = vec4(rgb, mix(u_opacity, 1.0, u_hasHighlight * highlighted) * mix(1.0, 0.45 - 0.25 * u_hasHighlight, dim));
+  gl_PointSize = u_size * mix(1.0, 1.35, picked) * (1.0 - hidden);
 }`;
+
+/** Bits of the per-point state byte. */
+export const POINT_STATE = Object.freeze({ selected: 1, highlighted: 2, hidden: 4 });
 
 // Round, softly edged discs for points large enough to show a shape.
 const ROUND_FRAGMENT_SHADER = `
@@ -124,7 +135,7 @@ export class PointRenderer {
     const attributes = {};
     for (const name of ["a_pos0", "a_pos1", "a_color", "a_state"]) attributes[name] = gl.getAttribLocation(program, name);
     const uniforms = {};
-    for (const name of ["u_norm0", "u_norm1", "u_mix", "u_camera", "u_toClip", "u_size", "u_opacity", "u_hasSelection"]) {
+    for (const name of ["u_norm0", "u_norm1", "u_mix", "u_camera", "u_toClip", "u_size", "u_opacity", "u_hasSelection", "u_hasHighlight"]) {
       uniforms[name] = gl.getUniformLocation(program, name);
     }
     return { program, attributes, uniforms };
@@ -161,10 +172,11 @@ export class PointRenderer {
     this.upload("color", rgba, this.gl.STATIC_DRAW);
   }
 
-  /** Per-point selection state bytes (1 = selected) and whether any point is selected. */
-  setSelection(states, any) {
+  /** Per-point state bytes (POINT_STATE bits) and whether any point is selected / highlighted. */
+  setStates(states, { anySelected, anyHighlighted }) {
     this.upload("state", states, this.gl.STATIC_DRAW);
-    this.hasSelection = any;
+    this.hasSelection = anySelected;
+    this.hasHighlight = anyHighlighted;
   }
 
   resize(width, height, ratio) {
@@ -190,7 +202,7 @@ export class PointRenderer {
 
   /** Everything but the camera that decides the image: a cache made under another key is stale. */
   imageKey() {
-    return [this.version, this.mix, this.pointSize, this.opacity, this.hasSelection, this.canvas.width,
+    return [this.version, this.mix, this.pointSize, this.opacity, this.hasSelection, this.hasHighlight, this.canvas.width,
       this.canvas.height].join();
   }
 
@@ -290,6 +302,7 @@ export class PointRenderer {
     gl.uniform1f(u.u_size, sizePx);
     gl.uniform1f(u.u_opacity, this.opacity);
     gl.uniform1f(u.u_hasSelection, this.hasSelection ? 1 : 0);
+    gl.uniform1f(u.u_hasHighlight, this.hasHighlight ? 1 : 0);
     gl.drawArrays(gl.POINTS, 0, this.count);
   }
 

@@ -46,20 +46,20 @@ export function blendLayouts(a, b, t, out) {
   return out;
 }
 
-/** Number of complete keyframes in a K x N x 2 code blob with K recorded iterations. */
-export function keyframeCount(codes, iterations, nPoints) {
+/** Number of complete keyframes in a K x N x D code blob with K recorded iterations. */
+export function keyframeCount(codes, iterations, nPoints, dims = 2) {
   if (!codes || !nPoints) return 0;
-  return Math.min(iterations.length, Math.floor(codes.length / (2 * nPoints)));
+  return Math.min(iterations.length, Math.floor(codes.length / (dims * nPoints)));
 }
 
 /** The recorded keyframes of one run: their count, iterations and the layout at any position. */
 export class KeyframeTrack {
-  constructor(codes, iterations, bounds, nPoints) {
+  constructor(codes, iterations, bounds, nPoints, dims = 2) {
     this.codes = codes;
     this.iterations = iterations;
     this.bounds = bounds;
     this.nPoints = nPoints;
-    this.count = keyframeCount(codes, iterations, nPoints);
+    this.count = keyframeCount(codes, iterations, nPoints, dims);
     this.decoded = new Map();
     this.blend = null;
   }
@@ -75,7 +75,7 @@ export class KeyframeTrack {
     return xy;
   }
 
-  /** A fresh N x 2 layout at `position`: a keyframe, or a blend of the two around it. */
+  /** A fresh N x D layout at `position`: a keyframe, or a blend of the two around it. */
   layoutAt(position) {
     const p = clampPosition(position, this.count);
     const lo = Math.floor(p);

@@ -54,16 +54,19 @@ export class FrameInbox {
   }
 }
 
-/** Decode keyframe k of a K x N x 2 uint16 blob: x = min + code / 65535 * (max - min). */
+/**
+ * Decode keyframe k of a K x N x D uint16 blob (D = bounds.length / 2: 2 or 3):
+ * x = min + code / 65535 * (max - min) per axis, bounds = [mins..., maxes...].
+ */
 export function decodeKeyframe(codes, nPoints, k, bounds, out) {
-  const [xmin, ymin, xmax, ymax] = bounds;
-  const sx = (xmax - xmin) / 65535;
-  const sy = (ymax - ymin) / 65535;
-  const base = k * nPoints * 2;
-  const xy = out && out.length === nPoints * 2 ? out : new Float32Array(nPoints * 2);
-  for (let i = 0; i < nPoints; i += 1) {
-    xy[2 * i] = xmin + codes[base + 2 * i] * sx;
-    xy[2 * i + 1] = ymin + codes[base + 2 * i + 1] * sy;
+  const dims = bounds.length / 2;
+  const base = k * nPoints * dims;
+  const size = nPoints * dims;
+  const xy = out && out.length === size ? out : new Float32Array(size);
+  for (let c = 0; c < dims; c += 1) {
+    const lo = bounds[c];
+    const step = (bounds[dims + c] - lo) / 65535;
+    for (let i = c; i < size; i += dims) xy[i] = lo + codes[base + i] * step;
   }
   return xy;
 }

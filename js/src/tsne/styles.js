@@ -77,4 +77,27 @@ export const CSS = `
   border-top: 1px solid var(--line); background: var(--panel); }
 .nbviz-tsne .timeline input { flex: 1; }
 .nbviz-tsne .timeline .at { font-variant-numeric: tabular-nums; font-size: 12px; color: var(--muted); min-width: 150px; text-align: right; }
+
+.nbviz-tsne .search input { width: 100%; font: inherit; padding: 4px 7px; border: 1px solid #cfd4dc; border-radius: 6px; }
+.nbviz-tsne .search .status { font-size: 11px; color: var(--muted); margin-top: 3px; min-height: 14px; }
+.nbviz-tsne .search .status.error { color: #b42318; }
+.nbviz-tsne .focus { position: relative; }
+.nbviz-tsne .focus .close { position: absolute; right: 0; top: -4px; height: 22px; min-width: 22px; padding: 0; border: 0; background: transparent; }
+.nbviz-tsne .focus-title { font-weight: 600; word-break: break-word; margin-bottom: 4px; }
+.nbviz-tsne .focus-controls { display: flex; align-items: center; gap: 6px; font-size: 12px; margin-bottom: 4px; }
+.nbviz-tsne .focus-controls input { width: 46px; font: inherit; padding: 1px 3px; }
+.nbviz-tsne .focus-controls .seg button { height: 22px; font-size: 11px; padding: 0 5px; }
+.nbviz-tsne .kept { font-size: 12px; color: #b54708; font-weight: 600; margin-bottom: 3px; }
+.nbviz-tsne ol.neighbors { margin: 0; padding-left: 20px; font-size: 12px; max-height: 190px; overflow-y: auto; }
+.nbviz-tsne ol.neighbors li { cursor: pointer; padding: 1px 0; }
+.nbviz-tsne ol.neighbors li:hover { color: var(--accent); }
+.nbviz-tsne ol.neighbors li.kept-in-layout::marker { color: #1a7f37; font-weight: 700; }
+.nbviz-tsne ol.neighbors li.kept-in-layout .name { color: #1a7f37; }
+.nbviz-tsne ol.neighbors li.note { list-style: none; margin-left: -20px; color: var(--muted); cursor: default; }
+.nbviz-tsne ol.neighbors .distance { float: right; color: var(--muted); font-variant-numeric: tabular-nums; }
+.nbviz-tsne .kept-readout { font-size: 12px; color: var(--muted); }
+.nbviz-tsne .colorbar .bar-gradient { height: 10px; border-radius: 3px; border: 1px solid var(--line); }
+.nbviz-tsne .colorbar .ticks { display: flex; justify-content: space-between; font-size: 11px; color: var(--muted); font-variant-numeric: tabular-nums; }
+.nbviz-tsne .legend .item.hidden { opacity: .45; }
+.nbviz-tsne .legend .item button.eye { height: 18px; min-width: 18px; padding: 0; border: 0; background: transparent; }
 `;

@@ -38,7 +38,7 @@ export class HoverTooltip {
     const [wx, wy] = screenToWorld(view.camera, view.width, view.height, sx, sy);
     const radiusPx = Math.max(6, view.pointSize() / 2 + 3);
     const i = this.index.nearest(wx, wy, radiusPx / pixelsPerUnit(view.camera, view.width, view.height));
-    if (i < 0) { this.hide(); return; }
+    if (i < 0 || !view.labels.isVisible(i)) { this.hide(); return; }
     if (i !== this.hovered) { this.hovered = i; this.fill(i); view.drawOverlay(); }
     const tip = this.node;
     tip.style.display = "flex";

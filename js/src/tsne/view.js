@@ -7,10 +7,13 @@ import { buildChrome } from "./chrome.js";
 import { transportState } from "./chrome_state.js";
 import { ChromeSync } from "./chrome_sync.js";
 import { HOME, layoutBounds, normalization, worldToScreen } from "./geometry.js";
-import { drawLayout, drawStreamedFrame, loadSettledLayout, receiveFrame } from "./frames.js";
+import { drawLayout, drawStreamedFrame, loadSettledLayout, receiveFrame, reportSpanSoon, spanPixels } from "./frames.js";
 import { bindPointer } from "./interaction.js";
 import { LabelsAndSelection } from "./labels.js";
+import { setOrbit } from "./cloud.js";
+import { HOME_ORBIT, PROJECTED_NORM, project } from "./orbit.js";
 import { drawOverlay } from "./overlay.js";
+import { ProjectorControls } from "./projector.js";
 import { PointRenderer } from "./renderer.js";
 import { KeyframeTrack, ReplayPlayer, clampPosition } from "./replay.js";
 import { FrameInbox, asFloat32, asUint16 } from "./streaming.js";
@@ -40,9 +43,24 @@ export const TRAIT_EFFECTS = {
   keyframes: ["keyframes"],
   keyframe_iterations: ["keyframes"],
   keyframe_bounds: ["keyframes"],
-  label_codes: ["labels", "selection"],
-  label_names: ["labels", "selection"],
+  label_codes: ["labels", "selection", "hidden", "searchIndex"],
+  label_names: ["labels", "selection", "hidden", "searchIndex"],
   pca_positions: ["pca"],
+  texts: ["searchIndex", "focus"],
+  highlight: ["highlight"],
+  search_query: ["query"],
+  hidden_labels: ["hidden"],
+  color_values: ["colors"],
+  color_range: ["colors"],
+  color_label: ["colors"],
+  colormap_lut: ["colors"],
+  focus: ["focus"],
+  focus_neighbors: ["focus"],
+  focus_distances: ["focus"],
+  neighbor_k: ["focus", "keptShare"],
+  neighbor_metric: ["focus", "keptShare"],
+  kept_share: ["keptShare"],
+  kept_sample: ["keptShare"],
 };
 
 /** The parts that show the live/replay mode, updated when it changes. */
@@ -55,6 +73,7 @@ export class ScatterView {
     this.model = model;
     this.inbox = new FrameInbox();
     this.camera = { ...HOME };
+    this.orbit = { ...HOME_ORBIT }; // 3-D layouts only
     this.mode = "live"; // "live" shows the stream / settled layout; "replay" shows keyframes
     this.replayPosition = 0;
     this.morph = { value: model.get("view") === "pca" ? 1 : 0, from: 0, to: 0, start: 0, running: false };
@@ -69,7 +88,9 @@ export class ScatterView {
     this.parts.bindTraits(model, TRAIT_EFFECTS);
     this.onMessage = (message, buffers) => receiveFrame(this, message, buffers);
     model.on("msg:custom", this.onMessage);
-    if (!this.offline) model.send({ type: "hello" });
+    this.viewId = Math.random().toString(36).slice(2);
+    this.reportedSpan = spanPixels(this);
+    if (!this.offline) model.send({ type: "hello", view: this.viewId, span_px: this.reportedSpan });
     else if (this.track.count > 1) this.replayStartTimer = setTimeout(() => this.playReplay(0), OFFLINE_REPLAY_DELAY_MS);
   }
 
@@ -77,9 +98,12 @@ export class ScatterView {
 
   get n() { return this.model.get("n_points"); }
 
+  /** Coordinates per point: 2, or 3 for a point cloud seen through the orbit camera. */
+  get dims() { return this.model.get("n_dims") === 3 ? 3 : 2; }
+
   build(el) {
     const maxPerplexity = Math.max(2, Math.min(100, Math.floor((this.n - 1) / 3)));
-    this.chrome = buildChrome(el, { title: this.model.get("title"), maxPerplexity }, {
+    this.chrome = buildChrome(el, { title: this.model.get("title"), maxPerplexity, dims: this.dims }, {
       togglePlay: () => this.command(this.model.get("status") === "running" ? "pause" : "play"),
       command: (name) => this.command(name),
       setView: (value) => this.setView(value),
@@ -93,6 +117,14 @@ export class ScatterView {
       toggleReplay: () => this.toggleReplay(),
       scrub: (position) => { this.player.stop(); this.showReplay(position); },
       goLive: () => this.goLive(),
+      search: (query) => this.projector.search(query),
+      zoomToHighlight: () => this.projector.zoomToHighlight(),
+      focus: {
+        pick: (i) => this.projector.setFocus(i),
+        close: () => this.projector.setFocus(-1),
+        setK: (k) => { if (k >= 1 && k < this.n) this.setTrait("neighbor_k", Math.round(k)); },
+        setMetric: (metric) => this.setTrait("neighbor_metric", metric),
+      },
     });
     const c = this.chrome;
     this.root = c.root;
@@ -101,6 +133,7 @@ export class ScatterView {
     this.overlay = c.overlay;
     this.tooltip = new HoverTooltip(this, c.tooltip);
     this.labels = new LabelsAndSelection(this);
+    this.projector = new ProjectorControls(this);
     this.sync = new ChromeSync(this);
     this.player = new ReplayPlayer({ onPosition: (p) => this.showReplay(p), onEnd: () => this.goLive() });
     try {
@@ -121,8 +154,13 @@ export class ScatterView {
     const c = this.chrome;
     return [
       ["labels", () => this.labels.loadLabels()],
+      ["colors", () => this.labels.loadColors()],
       ["pca", () => this.loadPca()],
       ["selection", () => this.labels.loadSelection()],
+      ["highlight", () => { this.labels.loadHighlight(); this.projector.showCount(); }],
+      ["hidden", () => this.labels.loadHidden()],
+      ["searchIndex", () => this.projector.loadIndex()],
+      ["query", () => this.projector.loadQuery()],
       ["layout", () => loadSettledLayout(this)],
       ["keyframes", () => this.loadKeyframes()],
       ["view", () => this.animateView(m.get("view"))],
@@ -138,6 +176,8 @@ export class ScatterView {
       ["pointStyle", () => this.sync.pointStyle()],
       // Without WebGL the view says so in the error banner until the kernel reports an error of its own.
       ["banners", () => { c.errorBanner.show(m.get("error") || this.rendererError); c.noticeBanner.show(m.get("notice")); }],
+      ["focus", () => this.projector.loadFocus()],
+      ["keptShare", () => this.projector.showKeptShare()],
       ["draw", () => this.requestDraw()],
     ];
   }
@@ -145,8 +185,10 @@ export class ScatterView {
   // ---- trait -> view ---------------------------------------------------------------------------
   /** The PCA start layout: the renderer's morph target and its normalisation. */
   loadPca() {
-    this.pca = asFloat32(this.model.get("pca_positions"));
-    this.pcaNorm = normalization(layoutBounds(this.pca));
+    const raw = asFloat32(this.model.get("pca_positions"));
+    this.pca3 = this.dims === 3 ? raw : null;
+    this.pca = this.pca3 ? project(raw, this.orbit) : raw;
+    this.pcaNorm = this.pca3 ? PROJECTED_NORM : normalization(layoutBounds(this.pca));
     if (this.renderer && this.pca.length === this.n * 2) this.renderer.setMorphTarget(this.pca, this.pcaNorm);
     this.tooltip.invalidate();
     this.requestDraw();
@@ -156,7 +198,7 @@ export class ScatterView {
   loadKeyframes() {
     const m = this.model;
     this.track = new KeyframeTrack(asUint16(m.get("keyframes")), m.get("keyframe_iterations") || [],
-      m.get("keyframe_bounds") || [], this.n);
+      m.get("keyframe_bounds") || [], this.n, this.dims);
     this.sync.timeline();
   }
 
@@ -195,19 +237,24 @@ export class ScatterView {
     this.chrome.toolToggle.set(value);
   }
 
-  /** Back to the camera that fits the whole layout. */
+  /** Back to the camera that fits the whole layout (and, in 3-D, the starting orbit). */
   resetCamera() {
     this.camera = { ...HOME };
+    if (this.dims === 3) setOrbit(this, { ...HOME_ORBIT });
     this.requestDraw();
   }
 
   // ---- layouts and replay ----------------------------------------------------------------------
-  /** Put an N x 2 layout into the live position buffer (in place) and re-fit its normalisation. */
-  showLayout(xy) {
+  /** Put an N x 2 layout into the live position buffer (in place) and re-fit its normalisation;
+   * an N x 3 layout is projected through the orbit camera first. */
+  showLayout(layout) {
+    const xy = this.dims === 3 ? project(layout, this.orbit, this.displayed) : layout;
+    if (this.dims === 3) this.raw3 = layout;
     this.displayed = xy;
-    this.displayedNorm = normalization(layoutBounds(xy));
+    this.displayedNorm = this.dims === 3 ? PROJECTED_NORM : normalization(layoutBounds(xy));
     if (this.renderer) this.renderer.setPositions(xy, this.displayedNorm);
     this.tooltip.invalidate();
+    this.projector.layoutChanged();
     this.requestDraw();
   }
 
@@ -287,11 +334,12 @@ export class ScatterView {
     if (this.morph.running) {
       const t = Math.min(1, (performance.now() - this.morph.start) / MORPH_MS);
       this.morph.value = this.morph.from + (this.morph.to - this.morph.from) * easeInOut(t);
-      if (t >= 1) this.morph.running = false;
+      if (t >= 1) { this.morph.running = false; this.projector.layoutChanged(); }
       else this.requestDraw();
     }
     drawLayout(this);
     this.drawOverlay();
+    reportSpanSoon(this);
     if (frame) {
       this.stats.framesDrawn += 1;
       this.model.send({ type: "ack", seq: frame.seq });
@@ -336,7 +384,9 @@ export class ScatterView {
     this.unbindPointer();
     if (this.raf) cancelAnimationFrame(this.raf);
     this.sync.dispose();
+    this.projector.dispose();
     clearTimeout(this.restTimer);
+    clearTimeout(this.spanTimer);
     clearTimeout(this.replayStartTimer);
     this.player.stop();
     this.resizeObserver.disconnect();
