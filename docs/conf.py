@@ -32,7 +32,7 @@ html_title = f"nbviz {release}"
 default_role = "literal"
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
-autodoc_default_options = {"members": True, "show-inheritance": False}
+autodoc_default_options = {"members": True}
 numpydoc_show_class_members = False
 numpydoc_validation_checks: set[str] = set()
 
