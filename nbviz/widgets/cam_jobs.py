@@ -58,11 +58,6 @@ class JobScheduler:
         with self._condition:
             return [job.key for job in sorted(self._pending, key=lambda j: j.priority)]
 
-    def busy_with(self, key: str) -> bool:
-        """Whether a map job for `key` is queued or running."""
-        with self._condition:
-            return any(job.kind == "map" and job.key == key for job in self._jobs())
-
     # -- submissions ----------------------------------------------------------------------------
     def submit_lane(self, client: str, lane: str, requests: list[tuple[str, str, Any]]) -> None:
         """Replace what (client, lane) wants with `requests`, a list of (id, key, params)."""

@@ -84,7 +84,8 @@ class KeyframeRecorder:
         self.codes = [self.codes[i] for i in keep]
 
     def packed(self) -> bytes:
-        """All keyframes as one little-endian uint16 blob, K x N x 2, in recording order."""
-        if not self.codes:
-            return b""
-        return np.ascontiguousarray(np.stack(self.codes), dtype="<u2").tobytes()
+        """All keyframes as one little-endian uint16 blob, K x N x 2, in recording order.
+
+        Joined straight into the result (one allocation of the recording's size, not a stacked
+        array and then its bytes): it is rebuilt whenever the layout settles."""
+        return b"".join(np.ascontiguousarray(codes, dtype="<u2").data for codes in self.codes)

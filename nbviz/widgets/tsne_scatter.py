@@ -3,6 +3,8 @@
 The optimizer (`nbviz.tsne`) runs in a background thread (`FrameStreamer`); frames travel as
 binary float32 buffers in custom messages under ack-based flow control; keyframes, the PCA start
 and the settled layout live in traits so a later view, a re-render or an exported report has them.
+The worker never writes a synced trait: it hands each write to the kernel's thread
+(`KernelThread`), and settings changed there reach the optimizer as commands run between steps.
 
 Messages, front end -> kernel: {"type": "hello"} when a view appears, {"type": "ack", "seq": s}
 after a frame is drawn, {"type": "command", "name": "play" | "pause" | "stop" | "restart" | "step"}.
@@ -16,12 +18,14 @@ from __future__ import annotations
 import threading
 import warnings
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import numpy as np
 import traitlets
 
 from nbviz.widgets.base import NbvizWidget
+from nbviz.widgets.kernel_thread import KernelThread
+from nbviz.widgets.live_settings import LiveSettings
 from nbviz.widgets.streaming import FrameStreamer, StreamCallbacks
 from nbviz.widgets.tsne_frames import FrameEncoder
 from nbviz.widgets.tsne_inputs import encode_labels, encode_texts, encode_thumbnails
@@ -61,6 +65,8 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
     With `autostart` the optimisation begins at once; otherwise call `start()` or press play.
     `kl_every`: iterations between KL evaluations for the curve; None picks 10 below 10,000
     points and fewer evaluations above (each costs about 1.5 gradient passes there).
+    `keyframe_budget_mb`: the most memory the recorded keyframes take (4 bytes per point each);
+    a longer run keeps every other keyframe, so the recording never outgrows it.
     """
 
     _bundle_name = "tsne_scatter"
@@ -71,6 +77,9 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
     WAIT_FRAME_INTERVAL_S = 0.25
     #: Above this many bytes of keyframes, the recording is synced only when the layout settles.
     LIVE_KEYFRAME_SYNC_LIMIT = 4 * 2**20
+    #: The KL curve keeps at most this many points: beyond, every other one goes (the newest stays),
+    #: so a run of any length costs bounded memory and a bounded message per update.
+    KL_HISTORY_LIMIT = 2000
 
     # Data the front end draws (binary, little-endian).
     n_points = traitlets.Int(0).tag(sync=True)
@@ -119,10 +128,15 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         autostart: bool = True,
         title: str = "",
         keyframe_every: int = 10,
+        keyframe_budget_mb: float = 48.0,
         kl_every: int | None = None,
         **tsne_params: Any,
     ) -> None:
         from nbviz.tsne import TSNE, as_matrix
+
+        if isinstance(keyframe_budget_mb, bool) or not isinstance(keyframe_budget_mb, (int, float)) \
+                or not keyframe_budget_mb > 0:
+            raise ValueError(f"keyframe_budget_mb must be a positive number of megabytes, got {keyframe_budget_mb!r}")
 
         matrix = as_matrix(X)
         n_points = int(matrix.shape[0])
@@ -133,14 +147,22 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             self._optimizer = self._tsne.optimizer(matrix)
-        self._recorder = KeyframeRecorder(every=keyframe_every)
+        self._recorder = KeyframeRecorder(every=keyframe_every, budget_bytes=int(keyframe_budget_mb * 2**20))
+        self._recording_lock = threading.Lock()  # the recorder and the KL points
         self._frame_encoder = FrameEncoder()
         self._kl_points: list[list[float]] = []
         self._last_kl: float | None = None
         self._engine_lock = threading.RLock()
         self._writer = threading.local()  # per thread: are trait writes coming from the engine?
-        self._exaggeration_overridden = False
+        self._kernel = KernelThread()
         self._target_iteration = int(self._optimizer.n_iter)
+        learning_rate = 0.0 if self._tsne.learning_rate == "auto" else float(self._tsne.learning_rate)
+        self._settings = LiveSettings({
+            "perplexity": float(self._optimizer.perplexity),
+            "exaggeration": float(self._optimizer.exaggeration),
+            "learning_rate": learning_rate,
+        })
+        self._shown_exaggeration: float | None = None  # worker side: the last one it reported
         traits = dict(
             n_points=n_points,
             n_dims=int(self._optimizer.embedding.shape[1]),
@@ -153,7 +175,7 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
             n_iter=self._target_iteration,
             perplexity=float(self._optimizer.perplexity),
             exaggeration=float(self._optimizer.exaggeration),
-            learning_rate=0.0 if self._tsne.learning_rate == "auto" else float(self._tsne.learning_rate),
+            learning_rate=learning_rate,
             notice=_warnings_text(caught),
             title=title,
         )
@@ -209,7 +231,7 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         After the run has finished, `start()` optimises for `EXTRA_ITERATIONS` more (at
         exaggeration 1), e.g. to let the layout settle after a perplexity change.
         """
-        self.error = ""
+        self._show(key="error", error="")
         if self._reached_target():
             self._extend_run()
         self._streamer.start(paused=False)
@@ -239,17 +261,18 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         def do_restart() -> None:
             with self._engine_lock:
                 self._optimizer.restart(random_state=random_state)
-            self._recorder.clear()
-            self._kl_points = []
+                start = _layout_to_numpy(self._optimizer.embedding)
+            with self._recording_lock:
+                self._recorder.clear()
+                self._recorder.record(0, start)
+                self._kl_points = []
             self._last_kl = None
-            self._exaggeration_overridden = False
+            self._shown_exaggeration = None
             self._target_iteration = int(self._optimizer.n_iter)
-            with self._engine_values():
-                self.n_iter = self._target_iteration
-            self._record_keyframe(0, self._optimizer.embedding)
+            self._show(key="n_iter", n_iter=self._target_iteration)
             self._streamer.force_frame(self._current_frame())
 
-        self.error = ""
+        self._show(key="error", error="")
         self._streamer.submit(self._guarded(do_restart))
         if not self._streamer.alive:
             self._publish_settled()
@@ -259,23 +282,25 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         """Block until the run has ended (finished, stopped or failed); True if it finished.
 
         While this blocks, the kernel cannot read the browser's acknowledgements, so frames are
-        paced by a short timeout instead (a few per second) and the plot keeps moving.
+        paced by a short timeout instead (a few per second) and the plot keeps moving; the
+        progress, status and final layout are written into the traits from here as they come,
+        so they are all set when this returns.
         """
-        flow = self._streamer.flow
-        saved, flow.timeout_s = flow.timeout_s, self.WAIT_FRAME_INTERVAL_S
-        try:
-            thread = self._streamer._thread
-            if thread is not None:
-                thread.join(timeout)
-        finally:
-            flow.timeout_s = saved
-        return self.status == "finished"
+        ended = self._streamer.wait(timeout, unacked_after_s=self.WAIT_FRAME_INTERVAL_S, poll=self._kernel.drain)
+        return ended and self._streamer.state == "finished"
 
     def close(self) -> None:
         """Stop the background thread, then close the widget."""
         streamer = getattr(self, "_streamer", None)  # absent when the constructor raised
         if streamer is not None:
             streamer.stop(timeout=10.0)
+        optimizer = getattr(self, "_optimizer", None)
+        if optimizer is not None:
+            optimizer.close()
+        kernel = getattr(self, "_kernel", None)
+        if kernel is not None:
+            kernel.drain()
+            kernel.close()
         super().close()
 
     def export_state(self) -> dict[str, Any]:
@@ -303,8 +328,7 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
 
     def _extend_run(self) -> None:
         self._target_iteration = int(self._optimizer.iteration) + self.EXTRA_ITERATIONS
-        with self._engine_values():
-            self.n_iter = self._target_iteration
+        self._show(key="n_iter", n_iter=self._target_iteration)
 
     # ---- worker-thread callbacks ------------------------------------------------------------
     def _current_frame(self) -> Any:
@@ -329,58 +353,95 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         extra, buffer = self._frame_encoder.encode(layout)
         self.send({**content, **extra}, buffers=[buffer])
 
-    def _record_keyframe(self, iteration: int, embedding: Any) -> None:
-        self._recorder.record(iteration, _layout_to_numpy(embedding))
-
     def _after_step(self, frame: Any) -> None:
-        if self._recorder.wants(frame.iteration):
-            self._record_keyframe(frame.iteration, frame.embedding)
-            self._publish_keyframes_while_running()
-        if frame.kl is not None:
-            self._last_kl = float(frame.kl)
-            self._kl_points.append([float(frame.iteration), float(frame.kl)])
-            with self._engine_values():
-                self.iteration_count = int(frame.iteration)
-                self.kl_history = list(self._kl_points)
-        if not self._exaggeration_overridden and float(frame.exaggeration) != self.exaggeration:
-            with self._engine_values():
-                self.exaggeration = float(frame.exaggeration)
+        """Worker thread, after every step: keyframes, the KL curve, the exaggeration in use."""
+        keyframes = progress = None
+        with self._recording_lock:
+            if self._recorder.wants(frame.iteration):
+                self._recorder.record(frame.iteration, _layout_to_numpy(frame.embedding))
+                keyframes = self._keyframes_for_live_sync()
+            if frame.kl is not None:
+                self._last_kl = float(frame.kl)
+                self._kl_points.append([float(frame.iteration), float(frame.kl)])
+                if len(self._kl_points) > self.KL_HISTORY_LIMIT:
+                    self._kl_points = self._kl_points[:-1:2] + self._kl_points[-1:]
+                progress = dict(iteration_count=int(frame.iteration), kl_history=list(self._kl_points))
+        if keyframes is not None:
+            self._show(key="keyframes", **keyframes)
+        if progress is not None:
+            self._show(key="progress", **progress)
+        exaggeration = float(frame.exaggeration)
+        if exaggeration != self._shown_exaggeration:  # the schedule moved on, or a new setting took
+            self._shown_exaggeration = exaggeration
+            self._show_setting("exaggeration", exaggeration, self._settings.taken("exaggeration"))
 
-    def _publish_keyframes_while_running(self) -> None:
-        """Sync the recording during a run, less often as it grows (each sync resends it all)."""
+    def _keyframes_for_live_sync(self) -> dict[str, Any] | None:
+        """The recording's traits, when it is due for a sync during a run (less often as it grows:
+        each sync resends it all); None otherwise. Called under `_recording_lock`."""
         recorded = len(self._recorder.iterations)
         size = recorded * self.n_points * 4
         if size > self.LIVE_KEYFRAME_SYNC_LIMIT or recorded % (1 + size // 250_000):
-            return
-        with self._engine_values(), self.hold_sync():
-            self.keyframes = self._recorder.packed()
-            self.keyframe_iterations = list(self._recorder.iterations)
-            self.keyframe_bounds = [list(b) for b in self._recorder.bounds]
+            return None
+        return self._keyframe_traits()
+
+    def _keyframe_traits(self) -> dict[str, Any]:
+        """The recorded keyframes as trait values (called under `_recording_lock`)."""
+        return dict(
+            keyframes=self._recorder.packed(),
+            keyframe_iterations=list(self._recorder.iterations),
+            keyframe_bounds=[list(b) for b in self._recorder.bounds],
+        )
 
     def _set_status(self, state: str) -> None:
-        self.status = state
+        self._show(key="status", status=state)
 
     def _publish_settled(self) -> None:
-        """Put the layout as of now, the keyframes and the progress into traits."""
+        """Put the layout as of now, the keyframes and the progress into traits (on the kernel's
+        thread; called from the worker when the layout settles, or from the kernel)."""
         with self._engine_lock:
             iteration = int(self._optimizer.iteration)
             layout = _layout_to_numpy(self._optimizer.embedding)
-        if not self._recorder.iterations or self._recorder.iterations[-1] != iteration:
-            self._recorder.record(iteration, layout)
-        with self._engine_values(), self.hold_sync():
-            self.keyframes = self._recorder.packed()
-            self.keyframe_iterations = list(self._recorder.iterations)
-            self.keyframe_bounds = [list(b) for b in self._recorder.bounds]
-            self.iteration_count = iteration
-            self.kl_history = list(self._kl_points)
-            self.positions = layout.tobytes()
-            streamer = getattr(self, "_streamer", None)
-            self.positions_seq = streamer.last_seq if streamer is not None else 0
-            if self._reached_target() and self.status not in ("running",):
-                self.status = "finished"
+            self._optimizer.close()  # the work arrays are made again if the run goes on
+        with self._recording_lock:
+            if not self._recorder.iterations or self._recorder.iterations[-1] != iteration:
+                self._recorder.record(iteration, layout)
+            values = dict(self._keyframe_traits(), iteration_count=iteration, kl_history=list(self._kl_points))
+        streamer = getattr(self, "_streamer", None)
+        values.update(positions=layout.tobytes(), positions_seq=streamer.last_seq if streamer is not None else 0)
+        finished = self._reached_target()
+
+        def publish() -> None:
+            self._write_traits(values)
+            if finished and self.status != "running":
+                self._write_traits({"status": "finished"})
+
+        self._kernel.call(publish, key="settled")
 
     def _report_error(self, exc: BaseException) -> None:
-        self.error = f"{type(exc).__name__}: {exc}"
+        self._show(key="error", error=f"{type(exc).__name__}: {exc}")
+
+    # ---- trait writes by the engine -----------------------------------------------------------
+    def _write_traits(self, values: dict[str, Any]) -> None:
+        """Set `values` as engine values (observers do not echo them back as commands); call on
+        the kernel's thread, through `self._kernel`."""
+        with self._engine_values(), self._kernel.held(self):
+            for name, value in values.items():
+                setattr(self, name, value)
+
+    def _show(self, *, key: str, **values: Any) -> None:
+        """Write trait `values` on the kernel's thread (now, or queued there from a worker);
+        a queued write with the same `key` is replaced, so `values` must be complete for it."""
+        self._kernel.call(lambda: self._write_traits(values), key=key)
+
+    def _show_setting(self, name: str, value: float, count: int) -> None:
+        """Show the engine's `value` of setting `name`, as of the user's write number `count`,
+        unless the user has written it again since (their newer value stays)."""
+
+        def show() -> None:
+            if self._settings.is_current(name, count):
+                self._write_traits({name: value})
+
+        self._kernel.call(show, key=f"setting:{name}")
 
     # ---- settings from the sliders or from Python -------------------------------------------
     @property
@@ -406,68 +467,96 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
                     warnings.simplefilter("always")
                     command()
                 if caught:
-                    self.notice = _warnings_text(caught)
+                    self._show(key="notice", notice=_warnings_text(caught))
             except ValueError as exc:
-                self.error = str(exc)
+                self._show(key="error", error=str(exc))
 
         return run
 
-    def _revert(self, name: str, value: Any) -> None:
-        with self._engine_values():
-            setattr(self, name, value)
+    @traitlets.validate("perplexity", "exaggeration", "learning_rate")
+    def _count_user_write(self, proposal: dict) -> Any:
+        """A user's change of a live setting: counted before it is stored, so an engine value
+        still on its way to the trait (`_show_setting`) is known to be stale. A write of the
+        value already there changes nothing (no command follows) and is not counted."""
+        name = proposal["trait"].name
+        if not self._from_engine and float(proposal["value"]) != float(getattr(self, name)):
+            with self._kernel.lock:
+                self._settings.count_write(name)
+        return proposal["value"]
 
     @traitlets.observe("perplexity")
     def _perplexity_changed(self, change: dict) -> None:
-        def set_perplexity(value: float) -> None:
+        def set_perplexity(value: float) -> float:
             with self._engine_lock, warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 self._optimizer.set_perplexity(value)
-            self.notice = _warnings_text(caught)
-            # The engine may lower a perplexity that is too large for N: show what it used.
-            self._revert("perplexity", float(self._optimizer.perplexity))
+                used = float(self._optimizer.perplexity)
+            # The engine may lower a perplexity that is too large for N: the notice says why.
+            self._show(key="notice", notice=_warnings_text(caught))
+            return used
 
         self._submit_setting(change, "perplexity", "perplexity", set_perplexity)
 
     @traitlets.observe("exaggeration")
     def _exaggeration_changed(self, change: dict) -> None:
-        def set_exaggeration(value: float) -> None:
+        def set_exaggeration(value: float) -> float:
             with self._engine_lock:
                 self._optimizer.set_exaggeration(value)
-            self._exaggeration_overridden = True
+            return value
 
         self._submit_setting(change, "exaggeration", "exaggeration", set_exaggeration)
 
     @traitlets.observe("learning_rate")
     def _learning_rate_changed(self, change: dict) -> None:
-        def set_learning_rate(value: float) -> None:
+        def set_learning_rate(value: float) -> float:
             with self._engine_lock:
                 self._optimizer.set_learning_rate("auto" if value <= 0 else value)
+            return max(value, 0.0)  # any value <= 0 means "auto", shown as 0
 
         self._submit_setting(change, "learning_rate", "learning rate", set_learning_rate)
 
-    def _submit_setting(self, change: dict, trait: str, label: str, setter) -> None:
-        """Apply a slider change on the streaming thread, between two optimizer steps.
+    def _submit_setting(self, change: dict, trait: str, label: str, setter: Callable[[float], float]) -> None:
+        """Apply a user's change on the streaming thread, between two optimizer steps.
 
-        A value the engine rejects is shown as an error and the slider goes back to the old value.
+        `setter(value)` returns the value the engine then uses, shown in the trait when it
+        differs; a finished or stopped run then goes on. A value the engine rejects is shown as
+        an error and the trait goes back to the value the engine uses. The trait is written only
+        while the user has not written the setting again.
         """
         if self._from_engine:
             return
-        new, old = float(change["new"]), float(change["old"])
+        new = float(change["new"])
+        count = self._settings.written(trait)
 
         def apply() -> None:
             try:
-                setter(new)
-                self.error = ""
+                used = setter(new)
             except ValueError as exc:
-                self.error = f"{label} {new:g} was not applied: {exc}"
-                self._revert(trait, old)
+                kept = self._engine_value(trait)
+                self._settings.took(trait, count, kept)
+                self._show(key="error", error=f"{label} {new:g} was not applied: {exc}")
+                self._show_setting(trait, kept, count)
+                return
+            self._settings.took(trait, count, used)
+            self._show(key="error", error="")
+            if used != new:
+                self._show_setting(trait, used, count)
+            self._continue_if_idle()
 
         self._streamer.submit(apply)
-        self._continue_if_idle()
+
+    def _engine_value(self, trait: str) -> float:
+        """The value the engine uses for setting `trait`, in the trait's terms."""
+        if trait == "perplexity":
+            return float(self._optimizer.perplexity)
+        if trait == "exaggeration":
+            return float(self._optimizer.exaggeration)  # the user's override, else the schedule's
+        return self._settings.engine_value(trait)  # learning rate: 0 stands for "auto"
 
     def _continue_if_idle(self) -> None:
-        """A new setting on a finished or stopped run: optimise on so its effect shows."""
-        if self.status in ("finished", "stopped") and not self._streamer.alive:
+        """A new setting took on a finished or stopped run: optimise on so its effect shows (a
+        worker about to end carries on)."""
+        if self._streamer.state in ("finished", "stopped"):
             self.start()
 
     @traitlets.validate("view")

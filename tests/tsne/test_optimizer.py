@@ -254,3 +254,16 @@ def test_three_components_with_exact_gradient(data):
     Y = model.fit_transform(data)
     assert Y.shape == (150, 3) and np.all(np.isfinite(Y))
     assert model.optimizer(data).method == "exact"
+
+
+def test_work_arrays_are_released_on_close_and_made_again_when_needed(data):
+    run = TSNE(perplexity=10, random_state=0, method="exact").optimizer(data)
+    run.run(3)
+    held = run._workspace.nbytes
+    assert held > 0, "the exact repulsion keeps its blocks between steps"
+    before = run.embedding.clone()
+    run.close()
+    assert run._workspace.nbytes == 0
+    torch.testing.assert_close(run.embedding, before)
+    run.step()
+    assert run._workspace.nbytes == held

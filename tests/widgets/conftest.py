@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 
+from cam_widget_helpers import CamTinyNet, cam_test_images, cam_transform_32
 from harness import wait_until
 
 
@@ -84,54 +85,54 @@ def tsne_slow_client():
 tsne_wait_until = wait_until
 
 
+KERNEL_THREAD_NAME = "kernel-stand-in"
+
+
+@pytest.fixture
+def kernel_loop():
+    """An asyncio loop on its own thread (named KERNEL_THREAD_NAME), standing in for a kernel's:
+    `kernel_loop(coroutine)` runs the coroutine there and returns its result. (Not the test's
+    thread: Playwright's sync API, used by the browser tests, keeps a loop "running" there.)"""
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name=KERNEL_THREAD_NAME, daemon=True)
+    thread.start()
+
+    def run(coroutine, timeout: float = 180.0):
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout)
+
+    run.thread_name = KERNEL_THREAD_NAME
+    yield run
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
+
+
+@pytest.fixture
+def kernel_stand_in(monkeypatch):
+    """Call inside a running asyncio loop: from then on the process looks like an IPython kernel
+    whose main loop is that one (what `nbviz.widgets.kernel_thread.find_kernel_loop` reads)."""
+
+    def install() -> None:
+        import asyncio
+        import sys
+        import types
+
+        io_loop = types.SimpleNamespace(asyncio_loop=asyncio.get_running_loop())
+        kernel = types.SimpleNamespace(io_loop=io_loop)
+        kernel_class = types.SimpleNamespace(initialized=lambda: True, instance=lambda: kernel)
+        monkeypatch.setitem(sys.modules, "ipykernel.kernelbase", types.SimpleNamespace(Kernel=kernel_class))
+
+    return install
+
+
 @pytest.fixture
 def tsne_wait():
     return tsne_wait_until
 
 
 # ---- CAMExplorer fixtures (prefixed cam_) ----------------------------------------------------------
-class CamTinyNet(__import__("torch").nn.Module):
-    """Two conv layers, global average pooling and a linear head (CAM applies at `features.3`).
-
-    `slow_batch_s` sleeps in every batched forward (B > 1): the perturbation methods (Score-CAM)
-    run batches, so a test can make them slow enough to watch progress and cancel them.
-    """
-
-    def __init__(self, classes: int = 5, slow_batch_s: float = 0.0):
-        import torch
-        from torch import nn
-
-        super().__init__()
-        torch.manual_seed(0)
-        self.features = nn.Sequential(
-            nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1), nn.ReLU()
-        )
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(16, classes)
-        self.slow_batch_s = slow_batch_s
-
-    def forward(self, x):
-        if self.slow_batch_s and x.shape[0] > 1:
-            time.sleep(self.slow_batch_s)
-        return self.fc(self.pool(self.features(x)).flatten(1))
-
-
-def cam_transform_32():
-    """Resize to 40 px, centre-crop 32 px, to tensor: the photo shown must be the 32 px crop."""
-    from torchvision import transforms
-
-    return transforms.Compose([transforms.Resize(40), transforms.CenterCrop(32), transforms.ToTensor()])
-
-
-def cam_test_images():
-    """Two deterministic 48x64 RGB photos: a bright square on dark, and a diagonal gradient."""
-    a = np.zeros((48, 64, 3), np.uint8)
-    a[10:30, 20:44] = (230, 200, 40)
-    yy, xx = np.mgrid[0:48, 0:64]
-    b = np.stack([(xx * 4) % 256, (yy * 5) % 256, ((xx + yy) * 2) % 256], axis=-1).astype(np.uint8)
-    return [a, b]
-
-
 class CamFrontEnd:
     """Stands in for the browser: records the widget's messages and sends it requests."""
 
@@ -186,6 +187,13 @@ def cam_make_explorer():
     yield make
     for explorer in made:
         explorer.close()
+
+
+@pytest.fixture
+def cam_tiny_net():
+    """The CamTinyNet class (for test modules that cannot import it: `conftest` is ambiguous
+    once several test folders have one)."""
+    return CamTinyNet
 
 
 @pytest.fixture

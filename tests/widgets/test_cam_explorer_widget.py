@@ -8,7 +8,8 @@ import torch
 import traitlets
 from PIL import Image
 
-from conftest import CamTinyNet, cam_test_images, cam_transform_32, cam_wait_until
+from cam_widget_helpers import CamTinyNet, cam_test_images, cam_transform_32
+from harness import wait_until as cam_wait_until
 
 from nbviz import cam
 from nbviz.widgets.cam_explorer import SCORE_STEPS, CAMExplorer

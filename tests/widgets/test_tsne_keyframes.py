@@ -35,3 +35,16 @@ def test_recorder_thins_by_two_when_over_budget():
     assert recorder.iterations[0] == 0 and recorder.iterations[-1] == 200
     assert all(it % recorder.every == 0 for it in recorder.iterations)
     assert len(recorder.packed()) == len(recorder.codes) * 100 * 4
+
+
+def test_packed_is_the_keyframes_in_order_as_little_endian_uint16():
+    recorder = KeyframeRecorder(every=1)
+    assert recorder.packed() == b""
+    layouts = [np.array([[0.0, 0.0], [1.0, 2.0], [0.5, 1.0]]) * scale for scale in (1, 3)]
+    for iteration, layout in enumerate(layouts):
+        recorder.record(iteration, layout)
+    # Each layout spans its own box: corners are 0 and 65535, the middle point half-way (32768).
+    expected = np.array([[[0, 0], [65535, 65535], [32768, 32768]]] * 2, dtype="<u2")
+    assert recorder.packed() == expected.tobytes()
+    decoded = np.frombuffer(recorder.packed(), dtype="<u2").reshape(2, 3, 2)
+    np.testing.assert_allclose(dequantize_layout(decoded[1], recorder.bounds[1]), layouts[1], atol=3 / 65535)

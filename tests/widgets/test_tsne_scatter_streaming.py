@@ -263,5 +263,46 @@ def test_wait_blocks_until_finished_and_keeps_frames_flowing_without_acks(tsne_d
     times = np.array([f["at"] for f in client.frames])
     # Never faster than the pacing allows: at most 2 frames in any 0.25 s window.
     assert (times[2:] - times[:-2]).min() >= 0.2
-    assert widget._streamer.flow.timeout_s == 3.0
+    assert widget._streamer.flow.effective_timeout_s == 3.0  # the pacing ended with wait()
+    widget.close()
+
+
+def test_the_kl_curve_is_thinned_past_its_limit_keeping_the_first_and_newest_points(tsne_digits_small):
+    widget = make_widget(tsne_digits_small, n_iter=100)
+    widget.KL_HISTORY_LIMIT = 6
+    widget.start()
+    assert widget.wait(timeout=60)
+    # KL every 10 iterations. The 7th point (70) halves [10..70] to 10, 30, 50, 70; the 10th
+    # (100) halves [10, 30, 50, 70, 80, 90, 100] to 10, 50, 80, 100.
+    assert [int(it) for it, _ in widget.kl_history] == [10, 50, 80, 100]
+    assert widget.kl == pytest.approx(widget.kl_history[-1][1])
+    widget.close()
+
+
+def test_after_restart_the_exaggeration_trait_follows_the_schedule_again(tsne_digits_small):
+    widget = make_widget(tsne_digits_small)
+    widget.exaggeration = 4.0
+    widget.exaggeration = 4.0  # the same value again: no change, nothing for the engine to take
+    assert widget.optimizer.exaggeration == 4.0
+    widget.restart()  # back to the schedule: 12 for 20 iterations, then 1
+    assert widget.wait(timeout=60)
+    assert widget.iteration == 60
+    assert widget.optimizer.exaggeration == 1.0 and widget.exaggeration == 1.0
+    widget.close()
+
+
+def test_a_rejected_setting_puts_back_the_value_in_use_and_an_accepted_one_continues_the_run(tsne_digits_small):
+    widget = make_widget(tsne_digits_small)  # early exaggeration 12 for 20 iterations, then 1
+    widget.start()
+    assert widget.wait(timeout=60)
+    assert widget.exaggeration == widget.optimizer.exaggeration == 1.0
+    widget.exaggeration = -2.0
+    assert "exaggeration -2 was not applied" in widget.error
+    assert widget.exaggeration == 1.0  # what the optimizer uses now, not the 12 it started with
+    assert widget.status == "finished" and widget.iteration == 60  # nothing took: no reason to go on
+    widget.learning_rate = -5.0  # below zero means "auto", shown as 0
+    assert widget.learning_rate == 0.0 and widget.optimizer.learning_rate == pytest.approx(240.0)
+    # A setting that took on a finished run: it goes on, so the new setting shows.
+    assert widget.wait(timeout=60)
+    assert widget.iteration == 60 + TSNEScatter.EXTRA_ITERATIONS and widget.error == ""
     widget.close()
