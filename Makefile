@@ -1,13 +1,14 @@
 # nbviz developer commands. Each target does its own set-up and is safe to run again.
 #   make demo   -> .venv with nbviz[demo], JS bundles built, JupyterLab on the quickstart notebook
 #   make test   -> .venv with nbviz[test], Chromium if missing, JS unit tests, the whole pytest suite
+#   make docs   -> .venv with nbviz[docs], the HTML documentation in docs/_build/html
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: demo test js chromium wheel bench clean
+.PHONY: demo test js chromium wheel bench docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -52,5 +53,11 @@ bench: $(VENV)/.installed-test js chromium
 	$(PY) benchmarks/tsne_speed.py
 	$(PY) benchmarks/tsne_stream.py
 
+# API reference from the docstrings and the example notebooks (as saved, not run). -E rereads every
+# page so every warning shows; -W -n: a warning or a broken reference fails the build.
+docs: $(VENV)/.installed-docs
+	$(PY) -m sphinx -E -W --keep-going -n -b html docs docs/_build/html
+	@echo "Documentation: docs/_build/html/index.html"
+
 clean:
-	rm -rf $(VENV) js/node_modules js/build nbviz/static dist build
+	rm -rf $(VENV) js/node_modules js/build nbviz/static dist build docs/_build docs/_generated

@@ -1,8 +1,10 @@
 """Shared fixtures: a real JupyterLab server, headless Chromium, and offline HTML pages."""
 from __future__ import annotations
 
+import json
 import os
 import re
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from harness import (  # noqa: E402
     remove_profile,
     running_lab_server,
     temporary_profile,
+    wait_until,
     write_notebook,
 )
 
@@ -128,6 +131,32 @@ def lab(jupyterlab_server, browser_context):
     session = LabSession(jupyterlab_server, browser_context)
     yield session
     session.close()
+
+
+class Notebook7Session(LabSession):
+    """LabSession on Jupyter Notebook 7's page. Notebook 7 has no status bar, so the kernel counts
+    as ready once the server's sessions API reports it idle."""
+
+    def wait_for_kernel(self, page, timeout: float) -> None:
+        def idle() -> bool:
+            if page.locator(".jp-Dialog .jp-mod-accept").count():
+                page.locator(".jp-Dialog .jp-mod-accept").first.click()
+            url = f"{self.server.url}/api/sessions?token={self.server.token}"
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return any(s["kernel"]["execution_state"] == "idle" for s in json.load(response))
+
+        if not wait_until(idle, timeout=timeout, interval=0.3):
+            raise AssertionError(f"the notebook's kernel was not idle within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def notebook7(browser_context):
+    """Jupyter Notebook 7 (its own server, 127.0.0.1, free port) in headless Chromium:
+    `notebook7.open_notebook(cells, name)` returns the page."""
+    with running_lab_server("nbviz-nb7-", app="notebook") as server:
+        session = Notebook7Session(server, browser_context)
+        yield session
+        session.close()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -73,11 +74,39 @@ def artifact_path(name: str) -> Path:
     return ARTIFACTS / name
 
 
+def read_tail(path: Path | None, chars: int = 4000) -> str:
+    """The last `chars` characters of a log file ("" when there is none yet)."""
+    return path.read_text()[-chars:] if path and path.exists() else ""
+
+
+def await_http(process: subprocess.Popen, url: str, timeout: float, name: str, log_tail,
+               any_status: bool = False) -> bool:
+    """Poll `url` until it answers (with `any_status`, an HTTP error status counts as an answer);
+    False after `timeout` s. A process that exits first raises RuntimeError with its log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited early:\n{log_tail()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except urllib.error.HTTPError:
+            if any_status:
+                return True
+            time.sleep(0.3)
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
 @dataclass
 class JupyterLabServer:
-    """A JupyterLab server on 127.0.0.1 with a token and a temporary root directory."""
+    """A JupyterLab server on 127.0.0.1 with a token and a temporary root directory.
+
+    `app="notebook"` starts Jupyter Notebook 7 instead (the same server, another front end)."""
 
     root: Path
+    app: str = "jupyterlab"
     port: int = field(default_factory=free_port)
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     process: subprocess.Popen | None = None
@@ -88,8 +117,8 @@ class JupyterLabServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 90.0) -> None:
-        """Start `jupyter lab` and wait until /api/status answers."""
-        self.log_path = self.root.parent / "jupyterlab.log"
+        """Start `jupyter lab` (or `jupyter notebook`) and wait until /api/status answers."""
+        self.log_path = self.root.parent / f"{self.app}.log"
         log = open(self.log_path, "w")
         env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1", PYTHONUNBUFFERED="1")
         env["JUPYTERLAB_SETTINGS_DIR"] = str(self._quiet_settings())
@@ -97,7 +126,7 @@ class JupyterLabServer:
         repo = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH", "")) if p)
         command = [
-            sys.executable, "-m", "jupyterlab", "--no-browser",
+            sys.executable, "-m", self.app, "--no-browser",
             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
             "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={self.token}",
@@ -110,17 +139,9 @@ class JupyterLabServer:
         self.process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited early:\n{self.log_path.read_text()[-4000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s:\n{self.log_tail()}")
+        if not await_http(self.process, f"{self.url}/api/status?token={self.token}", timeout, self.app, self.log_tail):
+            self.stop()
+            raise RuntimeError(f"{self.app} did not answer within {timeout:.0f} s:\n{self.log_tail()}")
 
     def _quiet_settings(self) -> Path:
         """User settings that stop JupyterLab asking about news and updates over the widgets."""
@@ -131,7 +152,7 @@ class JupyterLabServer:
         return settings
 
     def log_tail(self, chars: int = 4000) -> str:
-        return self.log_path.read_text()[-chars:] if self.log_path and self.log_path.exists() else ""
+        return read_tail(self.log_path, chars)
 
     def stop(self) -> None:
         """Shut the server and its kernels down; kill them if they do not go within 10 s."""
@@ -148,17 +169,20 @@ class JupyterLabServer:
             self.process.wait(timeout=10)
 
     def notebook_url(self, name: str) -> str:
+        if self.app == "notebook":
+            return f"{self.url}/notebooks/{name}?token={self.token}"
         return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
 
 
 @contextlib.contextmanager
-def running_lab_server(prefix: str = "nbviz-lab-") -> Iterator[JupyterLabServer]:
-    """A started JupyterLab server whose root is a fresh temporary folder (its parent is free for
-    scratch files such as a browser profile); afterwards stopped and the folder removed."""
+def running_lab_server(prefix: str = "nbviz-lab-", app: str = "jupyterlab") -> Iterator[JupyterLabServer]:
+    """A started JupyterLab (or, with app="notebook", Notebook 7) server whose root is a fresh
+    temporary folder (its parent is free for scratch files such as a browser profile); afterwards
+    stopped and the folder removed."""
     base = Path(tempfile.mkdtemp(prefix=prefix))
     root = base / "root"
     root.mkdir()
-    server = JupyterLabServer(root=root)
+    server = JupyterLabServer(root=root, app=app)
     server.start()
     try:
         yield server
@@ -219,3 +243,72 @@ def temporary_profile() -> str:
 
 def remove_profile(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+@dataclass
+class PageServer:
+    """A server process that serves notebooks as pages (Voilà, `marimo run`) on 127.0.0.1.
+
+    `command` is the argument list after `python -m`, with "{port}" where the port goes. Its
+    kernels import the nbviz under test (PYTHONPATH) and inherit the environment plus `env`.
+    """
+
+    command: list[str]
+    cwd: Path
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 90.0) -> None:
+        """Start the server and wait until it answers HTTP (any status: a probe path may be a 404;
+        the page itself is not requested, because fetching it may run the notebook)."""
+        self.log_path = self.cwd.parent / f"{self.command[0]}.log"
+        log = open(self.log_path, "w")
+        repo = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ, PYTHONUNBUFFERED="1", JUPYTER_PLATFORM_DIRS="1", **self.env)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH", "")) if p)
+        command = [sys.executable, "-m", *(part.replace("{port}", str(self.port)) for part in self.command)]
+        self.process = subprocess.Popen(command, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                        start_new_session=True)
+        if not await_http(self.process, f"{self.url}/nbviz-probe", timeout, self.command[0], self.log_tail,
+                          any_status=True):
+            self.stop()
+            raise RuntimeError(f"{self.command[0]} did not answer within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return read_tail(self.log_path, chars)
+
+    def stop(self) -> None:
+        """SIGTERM to the server's process group (kernels included); SIGKILL after 10 s."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def running_page_server(command: list[str], files: list[Path], env: dict[str, str] | None = None,
+                        prefix: str = "nbviz-page-") -> Iterator[PageServer]:
+    """`PageServer(command)` started in a fresh temporary folder holding copies of `files`;
+    afterwards stopped and the folder removed."""
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    root = base / "root"
+    root.mkdir()
+    for path in files:
+        shutil.copy(path, root / path.name)
+    server = PageServer(command=command, cwd=root, env=dict(env or {}))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)

@@ -18,6 +18,8 @@ from .inputs import validate_input
 from .layers import default_layer, resolve_layer
 from .names import ANY_MODEL_METHODS
 from .postprocess import finalize, minmax_per_image, upsample as resize
+from .postprocess import finalize
+from .progress import ProgressLike, batch_progress
 from .recorder import ForwardRecord, LayerRecord, parameter_stamp, record_forward, run_model
 from .registry import MethodSpec, method_spec
 from .targets import Target, TargetLike, resolve_target
@@ -346,9 +348,14 @@ def _checked_map(spec: MethodSpec, raw: Any, batch: int) -> torch.Tensor:
 
 def compute(model: nn.Module, x: torch.Tensor, *, method: str = "gradcam", layer: LayerLike = None,
             target: TargetLike = None, upsample: bool = True,
-            progress: Callable[[int, int], None] | None = None, cancel: Any = None,
+            progress: ProgressLike = "auto", cancel: Any = None,
             **options: Any) -> torch.Tensor:
-    """One-shot :meth:`Explainer.explain`: (B, H, W) float32 maps in [0, 1] (see there for arguments)."""
-    with Explainer(model) as explainer:
-        return explainer.explain(x, method, layer, target, upsample=upsample, progress=progress,
+    """One-shot :meth:`Explainer.explain`: (B, H, W) float32 maps in [0, 1] (see there for arguments).
+
+    ``progress``: a callable ``progress(done, total)`` as in ``explain``, or True / False / "auto"
+    for a progress bar over the batches of the slow (score-based) methods; "auto" shows it in a
+    notebook once the map is predicted to take more than a few seconds (see :mod:`nbviz.progress`).
+    """
+    with Explainer(model) as explainer, batch_progress(progress, str(method)) as report:
+        return explainer.explain(x, method, layer, target, upsample=upsample, progress=report,
                                  cancel=cancel, **options)

@@ -52,7 +52,7 @@ def _check_saliency(x: torch.Tensor, saliency: Any) -> torch.Tensor:
 
 
 def gaussian_blur(x: torch.Tensor, sigma: float = 5.0) -> torch.Tensor:
-    """Separable Gaussian blur with reflect padding: ``k(t) ~ exp(-t^2 / (2 sigma^2))`` for |t| <= 3 sigma."""
+    """Separable Gaussian blur with reflect padding: ``k(t) ~ exp(-t^2 / (2 sigma^2))`` for ``|t| <= 3 sigma``."""
     radius = max(1, int(math.ceil(3 * sigma)))
     radius = min(radius, x.shape[-1] - 1, x.shape[-2] - 1) if min(x.shape[-2:]) > 1 else 0
     if radius == 0:

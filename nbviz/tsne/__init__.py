@@ -1,5 +1,7 @@
 """nbviz.tsne: a PyTorch t-SNE engine that streams its iterations (no widget imports).
 
+Use::
+
     from nbviz.tsne import TSNE
     Y = TSNE(perplexity=30, random_state=0).fit_transform(X)        # numpy (N, 2)
     run = TSNE(random_state=0).optimizer(X)                          # streaming

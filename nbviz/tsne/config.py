@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from nbviz.progress import SHOW_VALUES, is_show_setting
+
 from .errors import TSNEError
 from .inputs import resolve_device
 
@@ -34,6 +36,9 @@ class TSNEConfig:
     - method: repulsion "exact" (all pairs), "fft" (interpolation, 2-D) or "auto" (cheaper one).
     - neighbors: kNN search "exact", "approx" (faiss HNSW, recall checked against exact search
       on a sample) or "auto" (exact while it is cheap, see `nbviz.tsne.neighbors`).
+    - verbose: a progress bar during `TSNE.fit` (iteration, KL, phase): True, False, or "auto"
+      (in a notebook, once the fit is predicted to take more than a few seconds; see
+      `nbviz.progress`).
     """
 
     n_components: int = 2
@@ -47,6 +52,7 @@ class TSNEConfig:
     device: Any = None
     method: str = "auto"
     neighbors: str = "auto"
+    verbose: bool | str = "auto"
 
     def __post_init__(self) -> None:
         _check_int("n_components", self.n_components, 1)
@@ -67,6 +73,8 @@ class TSNEConfig:
             isinstance(self.random_state, bool) or not isinstance(self.random_state, (int, np.integer))
         ):
             raise TSNEError(f"random_state must be an int or None, got {self.random_state!r}")
+        if not is_show_setting(self.verbose):
+            raise TSNEError(f"verbose must be {SHOW_VALUES}, got {self.verbose!r}")
         resolve_device(self.device)
 
     @classmethod

@@ -8,12 +8,14 @@ import torch
 
 from .config import TSNEConfig
 from .errors import TSNEError
+from .estimator_base import EstimatorBase
 from .inputs import as_matrix
 from .optimizer import TSNEOptimizer
+from .progress import FitProgress
 from .transform import TransformSettings, place_points
 
 
-class TSNE:
+class TSNE(EstimatorBase):
     """t-SNE with openTSNE's defaults, in PyTorch (CUDA when available).
 
     kNN affinities (k = 3 * perplexity) calibrated by bisection, a sparse symmetric P, exact
@@ -23,6 +25,10 @@ class TSNE:
     After `fit`: `embedding_` (numpy (N, n_components)), `kl_divergence_` (true KL of the final
     layout), `n_iter_`, `perplexity_` (as used), `neighbors_` ((N, k) int64 indices of the
     nearest neighbours P was built from, nearest first) and `n_features_in_`.
+
+    A scikit-learn estimator: `get_params` / `set_params` / `sklearn.base.clone` work, and it
+    can end a `Pipeline` (e.g. after `StandardScaler` and `PCA`); `verbose` shows a progress bar
+    during `fit` (see `TSNEConfig`).
     """
 
     def __init__(
@@ -38,6 +44,7 @@ class TSNE:
         device: Any = None,
         method: str = "auto",
         neighbors: str = "auto",
+        verbose: bool | str = "auto",
     ) -> None:
         self.n_components = n_components
         self.perplexity = perplexity
@@ -50,6 +57,7 @@ class TSNE:
         self.device = device
         self.method = method
         self.neighbors = neighbors
+        self.verbose = verbose
         self.config  # validates the settings now, so a typo fails where it was made
 
     @property
@@ -61,12 +69,23 @@ class TSNE:
         """A streaming optimizer over X with these settings (neighbours and P computed now)."""
         return TSNEOptimizer(X, self.config)
 
-    def fit(self, X: Any) -> "TSNE":
-        """Run all n_iter iterations on X; store embedding_, kl_divergence_, n_iter_, neighbors_."""
-        run = self.optimizer(X)
-        run.run(run.n_iter - run.iteration)
+    def fit(self, X: Any, y: Any = None) -> "TSNE":
+        """Run all n_iter iterations on X; store `embedding_`, `kl_divergence_`, `n_iter_`, `neighbors_`.
+
+        `y` is ignored (it is there for scikit-learn's Pipeline). Returns self.
+        """
+        config = self.config
+        progress = FitProgress(config.verbose, config.n_iter)
+        try:
+            run = TSNEOptimizer(X, config)
+            while not run.done:
+                progress.update(run.step(compute_kl=progress.wants_kl(run.iteration)))
+            kl = run.kl_divergence()
+            progress.finish(kl)
+        finally:
+            progress.close()
         self.embedding_ = run.embedding.detach().cpu().numpy().copy()
-        self.kl_divergence_ = run.kl_divergence()
+        self.kl_divergence_ = kl
         self.n_iter_ = run.iteration
         self.perplexity_ = run.perplexity
         self.neighbors_ = run.neighbors.cpu().numpy().copy()
@@ -74,6 +93,14 @@ class TSNE:
         self._reference = (run.data, run.embedding.detach().clone())
         run.close()
         return self
+
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's tags: a transformer (fit_transform; transform places new points)."""
+        from sklearn.utils import TransformerTags
+
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags = TransformerTags(preserves_dtype=[])
+        return tags
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
         """Run t-SNE on X (N x D) and return the (N, n_components) embedding as numpy (y is ignored)."""

@@ -24,6 +24,8 @@ class NbvizWidget(anywidget.AnyWidget):
     """
 
     _bundle_name: ClassVar[str] = ""
+    #: What the widget is, in a few words, for the plain-text fallback (see `__repr__`).
+    _summary: ClassVar[str] = "interactive widget"
     # True only inside an exported report: the front end then has no kernel to ask.
     _offline = traitlets.Bool(False).tag(sync=True)
 
@@ -33,6 +35,15 @@ class NbvizWidget(anywidget.AnyWidget):
         # Read per instance (not at import) so a missing build is a clear error, not an ImportError.
         self._esm = read_bundle(self._bundle_name)
         super().__init__(**kwargs)
+
+    def __repr__(self) -> str:
+        """One line for front ends without the widget runtime (a terminal, nbconvert without widget
+        state): what the widget is and how to see it. It is also the text/plain of the display
+        bundle, and reads only class constants, so it cannot fail."""
+        name = type(self).__name__
+        return (f"{name} ({self._summary}): shown only where the Jupyter widget runtime runs (JupyterLab, "
+                f"Notebook 7, Voilà, VS Code, marimo); elsewhere save it with .to_html('{name.lower()}.html') "
+                "and open that file in a browser")
 
     def front_end(self) -> report.FrontEnd:
         """The widget's ES module and CSS, named after its bundle (shared in a report by name)."""

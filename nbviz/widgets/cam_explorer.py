@@ -63,6 +63,7 @@ class CAMExplorer(NbvizWidget):
     """
 
     _bundle_name = "cam_explorer"
+    _summary = "class-activation map explorer"
 
     # Choices, readable and settable from Python, saved with the notebook.
     layer = traitlets.Unicode("").tag(sync=True)

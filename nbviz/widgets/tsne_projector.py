@@ -132,7 +132,7 @@ class ProjectorTools(traitlets.HasTraits):
         return indices.cpu().numpy(), distances.cpu().numpy()
 
     def neighbors_kept(self, k: int = 10, metric: str = "euclidean", sample: int = KEPT_SAMPLE) -> float:
-        """Mean over points of |true k-NN & layout k-NN| / k for the current layout.
+        """Mean over points of ``|true k-NN & layout k-NN| / k`` for the current layout.
 
         The true neighbours come from `neighbors_of`'s exact search; the layout's from the same
         search on the 2-D (3-D) embedding. Up to `sample` points (seeded, the same every call)
