@@ -127,7 +127,7 @@ class Explainer:
         (``batch_size``, ``n_samples``, ``noise``, ``seed``; see :data:`~nbviz.cam.METHOD_OPTIONS`)
         tune the slow methods.
 
-        Fused maps: ``layer=[...]`` (several layers) or ``layer="fuse"`` (see :data:`FUSE_DEPTH`) computes
+        Fused maps: ``layer=[...]`` (several layers) or ``layer="fuse"`` (see ``nbviz.cam.explainer.FUSE_DEPTH``) computes
         the map at each layer, brings each to the finest of their sizes (the input's with ``upsample``)
         and takes the element-wise maximum, as torchcam's fusion does, then min-max normalises:
         ``M = minmax(max_l up(M_l))``; the fusion of one layer is that layer's map.

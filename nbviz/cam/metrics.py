@@ -124,7 +124,7 @@ def road(model: nn.Module, x: torch.Tensor, saliency: torch.Tensor, target: Targ
          seed: int = 0) -> dict[str, torch.Tensor]:
     """ROAD, Remove And Debias (Rong et al. 2022): the target's softmax probability after the most
     (MoRF) or least (LeRF) salient ``round(f * H * W)`` pixels are removed and filled by noisy linear
-    imputation (:func:`nbviz.cam.imputation.impute`, Gaussian noise ``noise``, seeded by ``seed``),
+    imputation (``nbviz.cam.imputation.impute``, Gaussian noise ``noise``, seeded by ``seed``),
     for each fraction ``f`` in ``fractions`` (0 < f < 1).  Unlike plain deletion the filled pixels
     carry no trace of the mask's shape.  Pixels are ranked by decreasing saliency, ties in raster order.
     A faithful map gives a low ``morf`` and a high ``lerf`` (the mean probability over the fractions).

@@ -43,7 +43,7 @@ class MethodSpec:
     so the target must be class indices (not a callable).  ``slow``: the method makes extra batched
     model passes; it reports progress and honours ``cancel``.  ``input_resolution``: the raw map is
     already at the input's resolution (``upsample=False`` does not apply).  ``sanity``: the verdict of
-    :func:`~nbviz.cam.sanity.sanity_check` measured on the embedded pretrained EfficientNet-Lite0 and
+    :func:`~nbviz.cam.sanity_check` measured on the embedded pretrained EfficientNet-Lite0 and
     the "chelsea" photo (``"pass"``, ``"fail"``; None: not measured); the test suite re-measures the
     committed verdicts (tests/cam/test_sanity.py) and the explorer's method menu shows them.
     """

@@ -162,13 +162,13 @@ def sanity_check(model: nn.Module, x: torch.Tensor, *, method: str, layer: Layer
     """Model-parameter randomisation test of ``method`` on ``x`` (Adebayo et al. 2018).
 
     Works on a deep copy of ``model`` on the model's device (the model and its weights stay
-    untouched; the copy is freed afterwards).  The copy's units (see :func:`cascade_blocks`) are
+    untouched; the copy is freed afterwards).  The copy's units (see ``nbviz.cam.sanity.cascade_blocks``) are
     re-initialised one at a time from the output towards the input (``cascade="top-down"``, each
     step keeping the earlier ones randomised, as in the paper's cascading test) or one at a time
     with the others trained (``"independent"``), and the map recomputed after each step with the
     same layer, the same target class (None: the trained model's prediction) and ``options``.
     Each map is compared with the original by the ``similarity`` measures
-    (:mod:`nbviz.cam.similarity`: Spearman rank correlation of absolute values, SSIM, HOG-feature
+    (``nbviz.cam.similarity``: Spearman rank correlation of absolute values, SSIM, HOG-feature
     correlation).  Verdict: passes when the batch-mean ``verdict_measure`` is below ``threshold``
     at some step up to the middle of the cascade, step ``(S - 1) // 2`` of S.  Re-initialisation
     is seeded by ``seed`` (and the global random state restored).  ``progress(done, total)`` is
