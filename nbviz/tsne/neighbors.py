@@ -18,8 +18,9 @@ import torch
 
 from .errors import TSNEError
 
-#: "auto" uses exact search while N^2 * D (multiply-adds of the search) stays within this budget:
-#: about 7 s on 2 CPU cores, e.g. the 30,522 x 384 MiniLM vocabulary or 90,000 x 50 points.
+#: "auto" uses exact search while N^2 * D (multiply-adds of the search) stays within this budget,
+#: e.g. the 30,522 x 384 MiniLM vocabulary (8.4 s on 2 CPU cores) or 70,000 x 50 points (18 s:
+#: at small D the top-k selection, which this count leaves out, costs more than the product).
 EXACT_BUDGET_CPU = 4e11
 #: The same on an accelerator (exact search there runs near its matmul peak): 1M x 50 is exact.
 EXACT_BUDGET_ACCELERATOR = 1e14
