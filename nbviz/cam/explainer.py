@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -255,11 +256,14 @@ class Explainer:
 
         def guided_gradient() -> torch.Tensor:
             _require_gradients(spec)
-            return self._guided_gradient(record, target, ctx)
+            return self._guided_gradient(record, target, context())
 
         ctx = MethodContext(model=self.model, record=record, layer=layer, target=target, options=options,
                             gradient=gradient, guided_gradient=guided_gradient, run=self._run,
                             run_masked=self._run_masked, progress=progress, cancel=cancel)
+        # a weak reference: a closure holding ctx itself would make a reference cycle, which keeps the
+        # recorded graph (and a sanity check's model copy) alive until the cyclic garbage collector runs
+        context = weakref.ref(ctx)
         return ctx
 
     def _run(self, batch: torch.Tensor) -> Any:

@@ -9,8 +9,9 @@ model learned.  The paper's second test, retraining on permuted labels, is out o
 from __future__ import annotations
 
 import copy
-import time
 import gc
+import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,8 +24,9 @@ from .context import check_cancel
 from .errors import CAMError, ModelError
 from .explainer import Explainer, LayerLike, is_fusion
 from .layers import layer_name
+from .postprocess import minmax_per_image, upsample
 from .registry import method_spec
-from .similarity import SIMILARITIES
+from .similarity import SIMILARITIES, similarity_to
 from .targets import TargetLike
 
 #: Default verdict: the Spearman rank correlation with the original map must fall below this value.
@@ -46,6 +48,9 @@ class SanityResult:
     name -> (S, B) array of the similarity of each step's map to the original.  ``passed``: whether
     the ``verdict_measure`` of the batch mean fell below ``threshold`` by the middle of the cascade
     (at or before step ``middle``); ``first_below`` is the first step where it did (None: never).
+    ``feature_original`` (B, h, w) and ``feature_maps`` (S, B, h, w): the same maps at the resolution the
+    method computes them (the layer's grid, the finest grid of a fused map, the input for guided
+    methods); ``maps`` are these upsampled as :func:`~nbviz.cam.compute` upsamples.
     """
 
     method: str
@@ -62,6 +67,8 @@ class SanityResult:
     first_below: int | None
     passed: bool
     seconds: float = field(default=0.0, compare=False)
+    feature_original: torch.Tensor | None = None
+    feature_maps: torch.Tensor | None = None
 
     @property
     def verdict(self) -> str:
@@ -180,6 +187,7 @@ def sanity_check(model: nn.Module, x: torch.Tensor, *, method: str, layer: Layer
     started = time.perf_counter()
     check_cancel(cancel)
     twin = copy.deepcopy(model)
+    copy_alive = weakref.ref(twin)
     explainer = Explainer(twin)
     try:
         return _run(twin, explainer, x, spec.name, layer_in_model if spec.needs_layer else None, target,
@@ -187,7 +195,11 @@ def sanity_check(model: nn.Module, x: torch.Tensor, *, method: str, layer: Layer
     finally:
         explainer.close()
         del explainer, twin
-        gc.collect()
+        # the gradient methods leave no reference cycle, so the copy is already gone; a full collection
+        # costs about three model passes and is needed only where one was made (torch.fx tracing of the
+        # perturbation methods' fast copy)
+        if copy_alive() is not None:
+            gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
 
@@ -201,10 +213,19 @@ def _run(twin: nn.Module, explainer: Explainer, x: torch.Tensor, method: str, la
     if target is None:
         target = explainer.predict(x).argmax(dim=1).tolist()  # keep the trained model's class throughout
 
-    def explain() -> torch.Tensor:
-        return explainer.explain(x, method, layer, target, cancel=cancel, **options).cpu()
+    size = tuple(x.shape[-2:])
 
-    original = explain()
+    def explain() -> tuple[torch.Tensor, torch.Tensor]:
+        """The map of the current weights at the method's resolution and at the input's."""
+        small = explainer.explain(x, method, layer, target, upsample=False, cancel=cancel, **options)
+        if tuple(small.shape[-2:]) == size:
+            return small.cpu(), small.cpu()
+        if is_fusion(layer):  # the maximum over layers does not commute with resizing: fuse at input size
+            return small.cpu(), explainer.explain(x, method, layer, target, cancel=cancel, **options).cpu()
+        # minmax(up(minmax(M))) = minmax(up(M)): bilinear resizing commutes with the affine min-max map
+        return small.cpu(), minmax_per_image(upsample(small, size)).cpu()
+
+    feature_original, original = explain()
     blocks = cascade_blocks(twin, explainer.call_order(x))[::-1]
     if not blocks:
         raise ModelError("no module with parameters is called in the model's forward pass, so the cascade has "
@@ -213,21 +234,26 @@ def _run(twin: nn.Module, explainer: Explainer, x: torch.Tensor, method: str, la
     total = len(blocks) + 1
     if progress is not None:
         progress(1, total)
-    maps = []
+    maps, feature_maps = [], []
     for step, block in enumerate(blocks):
         check_cancel(cancel)
         unit = modules[block]
         saved = {key: value.clone() for key, value in unit.state_dict().items()} if cascade == "independent" else None
         _randomise(unit, seed * 1_000_003 + step)
-        maps.append(explain())
+        small, full = explain()
+        feature_maps.append(small)
+        maps.append(full)
         if saved is not None:
             with torch.no_grad():
                 unit.load_state_dict(saved)
         if progress is not None:
             progress(step + 2, total)
     stacked = torch.stack(maps)
-    scores = {name: np.array([[SIMILARITIES[name](original[b], stacked[s, b]) for b in range(original.shape[0])]
-                              for s in range(len(blocks))]) for name in names}
+    scores = {}
+    for name in names:
+        against = [similarity_to(name, original[b]) for b in range(original.shape[0])]
+        scores[name] = np.array([[against[b](stacked[s, b]) for b in range(original.shape[0])]
+                                 for s in range(len(blocks))])
     middle = (len(blocks) - 1) // 2
     below = np.flatnonzero(scores[verdict_measure].mean(axis=1) < threshold)
     first_below = int(below[0]) if below.size else None
@@ -235,4 +261,5 @@ def _run(twin: nn.Module, explainer: Explainer, x: torch.Tensor, method: str, la
                         original=original, maps=stacked, similarity=scores, verdict_measure=verdict_measure,
                         threshold=threshold, middle=middle, first_below=first_below,
                         passed=first_below is not None and first_below <= middle,
-                        seconds=time.perf_counter() - started)
+                        seconds=time.perf_counter() - started, feature_original=feature_original,
+                        feature_maps=torch.stack(feature_maps))

@@ -52,9 +52,19 @@ def _average_ranks(values: np.ndarray) -> np.ndarray:
 
 def spearman(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray) -> float:
     """Spearman rank correlation of ``|a|`` and ``|b|``: the Pearson correlation of their (tie-averaged) ranks."""
-    x, y = np.abs(_as_array(a)), np.abs(_as_array(b))
-    _same_shape(x, y)
-    return _pearson(_average_ranks(x), _average_ranks(y))
+    return _spearman_against(a)(b)
+
+
+def _spearman_against(reference: torch.Tensor | np.ndarray) -> Callable[[torch.Tensor | np.ndarray], float]:
+    x = np.abs(_as_array(reference))
+    ranks = _average_ranks(x)
+
+    def measure(other: torch.Tensor | np.ndarray) -> float:
+        y = np.abs(_as_array(other))
+        _same_shape(x, y)
+        return _pearson(ranks, _average_ranks(y))
+
+    return measure
 
 
 def ssim(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray) -> float:
@@ -74,17 +84,27 @@ def ssim(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray) -> float:
 
 def hog_correlation(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray) -> float:
     """Pearson correlation of the HOG feature vectors of the two maps (settings in :data:`HOG_SETTINGS`)."""
+    return _hog_against(a)(b)
+
+
+def _hog_against(reference: torch.Tensor | np.ndarray) -> Callable[[torch.Tensor | np.ndarray], float]:
     from skimage.feature import hog
 
-    x, y = _as_array(a), _as_array(b)
-    _same_shape(x, y)
-    if np.ptp(x) == 0 or np.ptp(y) == 0:
-        return 0.0
+    x = _as_array(reference)
     cell = max(1, min(x.shape) // HOG_CELLS_ACROSS)
     if min(x.shape) < 2 * cell:
         raise CAMError(f"HOG needs maps of at least 2 x 2 pixels, got {x.shape}; drop 'hog' from the similarities")
     settings = {**HOG_SETTINGS, "pixels_per_cell": (cell, cell)}
-    return _pearson(hog(x, **settings), hog(y, **settings))
+    features = hog(x, **settings) if np.ptp(x) > 0 else None
+
+    def measure(other: torch.Tensor | np.ndarray) -> float:
+        y = _as_array(other)
+        _same_shape(x, y)
+        if features is None or np.ptp(y) == 0:
+            return 0.0
+        return _pearson(features, hog(y, **settings))
+
+    return measure
 
 
 def _same_shape(x: np.ndarray, y: np.ndarray) -> None:
@@ -96,3 +116,14 @@ def _same_shape(x: np.ndarray, y: np.ndarray) -> None:
 SIMILARITIES: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "spearman": spearman, "ssim": ssim, "hog": hog_correlation,
 }
+
+_AGAINST = {"spearman": _spearman_against, "hog": _hog_against}
+
+
+def similarity_to(name: str, reference: torch.Tensor | np.ndarray) -> Callable[[torch.Tensor | np.ndarray], float]:
+    """``other -> SIMILARITIES[name](reference, other)``, with what depends on ``reference`` alone (its ranks,
+    its HOG features) computed once: a sanity check compares one original with every step's map."""
+    if name in _AGAINST:
+        return _AGAINST[name](reference)
+    measure = SIMILARITIES[name]
+    return lambda other: measure(reference, other)
