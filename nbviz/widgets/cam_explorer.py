@@ -6,17 +6,20 @@ browser at feature resolution as float32 buffers and are upsampled and coloured 
 Browser <-> kernel messages (custom messages; `key` is "image|layer|target|method"):
   browser: {"type": "compute", "client", "lane", "requests": [{"id", "image", "layer", "target", "method"}]}
            {"type": "cancel", "id"}      {"type": "scores", "id", "image", "layer", "target", "method"}
+           {"type": "sanity", "id", "image", "layer", "target", "method"}   {"type": "sanity-cancel", "id"}
   kernel:  {"type": "map", "key", "shape": [h, w]} + one float32 buffer
            {"type": "progress", "key", "id", "done", "total"}   {"type": "error", "key", "id", "message"}
-           {"type": "cancelled", "key", "id"}   {"type": "scores", "key", "id", "deletion", "insertion"}
+           {"type": "cancelled", "key", "id"}
+           {"type": "scores", "key", "id", "deletion", "insertion", "road_morf", "road_lerf" | "road_error"}
+A request's "target" is a target spec ("281", "281+285", "281-285": see `cam_targets`). The sanity
+check's progress and result travel in the `_sanity` trait (see `cam_sanity_panel`).
 """
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
@@ -26,7 +29,9 @@ import traitlets
 from nbviz.widgets.base import NbvizWidget
 from nbviz.widgets.cam_colormaps import COLORMAPS, colormap_luts
 from nbviz.widgets.cam_inputs import ImageLike, PreparedImage, encode_photo, image_list, prepare_image
-from nbviz.widgets.cam_jobs import Job, JobScheduler
+from nbviz.widgets.cam_jobs import Job, JobScheduler, throttled
+from nbviz.widgets.cam_sanity_panel import SANITY_MESSAGES, SanityRequest, SanityRunner
+from nbviz.widgets.cam_targets import TargetChoice, parse_target_spec
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -40,16 +45,22 @@ SCORE_STEPS = 32
 
 @dataclass(frozen=True)
 class MapChoice:
-    """The four choices that identify one map."""
+    """The choices that identify one map: image, layer, classes (``target``, ``extra``, ``versus``), method."""
 
     image: int
     layer: str
     target: int
     method: str
+    extra: tuple[int, ...] = ()
+    versus: int | None = None
+
+    @property
+    def classes(self) -> TargetChoice:
+        return TargetChoice(self.target, self.extra, self.versus)
 
     @property
     def key(self) -> str:
-        return f"{self.image}|{self.layer}|{self.target}|{self.method}"
+        return f"{self.image}|{self.layer}|{self.classes.spec}|{self.method}"
 
 
 class CAMExplorer(NbvizWidget):
@@ -58,8 +69,11 @@ class CAMExplorer(NbvizWidget):
     `CAMExplorer()` alone shows the embedded pretrained EfficientNet-Lite0 on the "chelsea" photo.
     `images`: one or a list of PIL images, HxWx3 uint8 arrays, CxHxW tensors or file paths.
     `transform`: PIL image -> CxHxW model input (required unless the model is the embedded one).
-    `labels`: class names; `layers` / `methods`: restrict the choices; `topk`: predictions listed.
+    `labels`: class names; `layers` / `methods`: restrict the choices (by default every spatial layer
+    and "fuse"); `topk`: predictions listed.
     Other keyword arguments set traits (`layer`, `target`, `method`, `image_index`, `opacity`, ...).
+    The map explains ``y[target] + sum(y[extra_targets]) - y[versus]``; the view's "Sanity check"
+    button runs :func:`nbviz.cam.sanity_check` for the map on screen (see `sanity_result`).
     """
 
     _bundle_name = "cam_explorer"
@@ -73,6 +87,12 @@ class CAMExplorer(NbvizWidget):
     opacity = traitlets.Float(0.5, min=0.0, max=1.0).tag(sync=True)
     colormap = traitlets.Unicode("jet").tag(sync=True)
     threshold = traitlets.Float(0.0, min=0.0, max=1.0).tag(sync=True)
+    # Classes summed with `target` (a modifier-click in the class list), and a class to explain
+    # against ("why target rather than versus"): the map explains y_target + sum y_extra - y_versus.
+    extra_targets = traitlets.List(traitlets.Int(), help="class indices whose scores are added to the target's "
+                                   "(Ctrl / Cmd / Shift + click in the class list)").tag(sync=True)
+    versus = traitlets.Int(None, allow_none=True, help="a class index to explain the target against (score "
+                           "y_target - y_versus), or None").tag(sync=True)
 
     # What the front end needs once: choices, class names, photos, predictions, colormaps.
     _layers = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -87,6 +107,8 @@ class CAMExplorer(NbvizWidget):
     # Offline report only (filled by export_state): key -> float32 bytes, key -> [h, w].
     _precomputed = traitlets.Dict().tag(sync=True)
     _precomputed_shapes = traitlets.Dict().tag(sync=True)
+    # The sanity check of the map on screen: its progress, then its result (see cam_sanity_panel).
+    _sanity = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -101,6 +123,7 @@ class CAMExplorer(NbvizWidget):
         **traits: Any,
     ) -> None:
         from nbviz import cam
+        from nbviz.cam.explainer import FUSE
 
         model, transform, labels = _resolve_defaults(model, transform, labels)
         if images is None:
@@ -122,6 +145,7 @@ class CAMExplorer(NbvizWidget):
         self._maps: OrderedDict[str, np.ndarray] = OrderedDict()
         self._maps_lock = threading.Lock()
         self._scheduler = JobScheduler(self._execute)
+        self._sanity_runner = SanityRunner(self._model_snapshot, lambda payload: setattr(self, "_sanity", payload))
         try:
             layer_names = self._layer_choices(layers)
             method_names = self._method_choices(methods)
@@ -140,7 +164,7 @@ class CAMExplorer(NbvizWidget):
         if isinstance(image_index, int) and 0 <= image_index < len(prepared):
             traits.setdefault("target", topk_lists[image_index][0])
         super().__init__(
-            _layers=layer_names,
+            _layers=layer_names + ([FUSE] if layers is None and len(layer_names) > 1 else []),
             _methods=[_method_entry(name, cam) for name in method_names],
             _class_names=class_names,
             _images=[data for data, _ in photos],
@@ -152,6 +176,8 @@ class CAMExplorer(NbvizWidget):
             **traits,
         )
         self.observe(self._select_top_class, "image_index")
+        self.observe(lambda _: self._sanity_runner.clear(),
+                     ["image_index", "layer", "method", "target", "extra_targets", "versus"])
         self.on_msg(self._on_message)
 
     # ---- public API ---------------------------------------------------------------------------
@@ -194,6 +220,12 @@ class CAMExplorer(NbvizWidget):
     def class_names(self) -> list[str]:
         return list(self._class_names)
 
+    @property
+    def sanity_result(self):
+        """The :class:`~nbviz.cam.SanityResult` of the last sanity check run from the view's button for the
+        map on screen, or None (none run yet, still running, failed, or the choices changed since)."""
+        return self._sanity_runner.result
+
     def top_classes(self, k: int = 3, image_index: int | None = None) -> list[int]:
         """Indices of the k most probable classes for an image (default: the current one)."""
         index = self.image_index if image_index is None else image_index
@@ -229,6 +261,16 @@ class CAMExplorer(NbvizWidget):
         image_list_ = range(len(self._prepared)) if images is None else images
         data: dict[str, bytes] = {}
         shapes: dict[str, list[int]] = {}
+
+        def add(choice: MapChoice) -> None:
+            try:
+                values = self._map(choice)
+            except cam.CAMError as error:
+                log.info("export_state: %s left out: %s", choice.key, error)
+                return
+            data[choice.key] = _float32_bytes(values)
+            shapes[choice.key] = list(values.shape)
+
         for image in image_list_:
             if classes is None:
                 class_list = list(dict.fromkeys(self.top_classes(3, image) + ([self.target] if image == self.image_index else [])))
@@ -237,14 +279,12 @@ class CAMExplorer(NbvizWidget):
             for layer in layer_list:
                 for target in class_list:
                     for method in method_list:
-                        choice = self._choice(layer, target, method, image)
-                        try:
-                            values = self._map(choice)
-                        except cam.CAMError as error:
-                            log.info("export_state: %s left out: %s", choice.key, error)
-                            continue
-                        data[choice.key] = _float32_bytes(values)
-                        shapes[choice.key] = list(values.shape)
+                        add(self._choice(layer, target, method, image))
+        current = self._choice(None, None, None, None)
+        if (current.extra or current.versus is not None) and current.image in image_list_:
+            for layer in layer_list:  # the several-class or versus choice on screen
+                for method in method_list:
+                    add(replace(current, layer=layer, method=method))
         state = super().export_state()
         state["_precomputed"] = data
         state["_precomputed_shapes"] = shapes
@@ -258,8 +298,9 @@ class CAMExplorer(NbvizWidget):
 
         labels = {entry["name"]: entry["label"] for entry in self._methods}
         method = labels.get(self.method, self.method)
-        class_name = self._class_names[self.target] if self._class_names else str(self.target)
-        probability = float(self.probabilities()[self.target])
+        choice = self._choice(None, None, None, None).classes
+        class_name = choice.label(self._class_names)
+        probability = float(sum(self.probabilities()[k] for k in (choice.target, *choice.extra)))
         return overlay_figure(
             decode_photo(self._images[self.image_index]),
             self.compute(),  # feature resolution, [0, 1]: what the view upsamples
@@ -267,16 +308,16 @@ class CAMExplorer(NbvizWidget):
             opacity=self.opacity,
             threshold=self.threshold,
             title=f"{method}: {class_name} (p = {probability:.2f})",
-            caption=f"layer {self.layer} · class {self.target} · {method} · opacity {self.opacity:.2f}"
+            caption=f"layer {self.layer} · class {choice.spec} · {method} · opacity {self.opacity:.2f}"
             + (f" · threshold {self.threshold:.2f}" if self.threshold > 0 else ""),
             figsize=figsize,
         )
 
     def close(self) -> None:
         """Stop the worker, remove the engine's hooks and close the widget."""
-        scheduler = getattr(self, "_scheduler", None)
-        if scheduler is not None:
-            scheduler.close()
+        for worker in (getattr(self, "_scheduler", None), getattr(self, "_sanity_runner", None)):
+            if worker is not None:
+                worker.close()
         engine = getattr(self, "_engine", None)
         if engine is not None:
             with self._engine_lock:
@@ -314,6 +355,14 @@ class CAMExplorer(NbvizWidget):
             )
         return value
 
+    @traitlets.validate("extra_targets")
+    def _valid_extra_targets(self, proposal: dict) -> list[int]:
+        return [self._valid_target({"value": value}) for value in proposal["value"]]
+
+    @traitlets.validate("versus")
+    def _valid_versus(self, proposal: dict) -> int | None:
+        return None if proposal["value"] is None else self._valid_target(proposal)
+
     @traitlets.validate("image_index")
     def _valid_image_index(self, proposal: dict) -> int:
         value = proposal["value"]
@@ -328,18 +377,31 @@ class CAMExplorer(NbvizWidget):
             raise traitlets.TraitError(f"unknown colormap {value!r}; choose one of: {', '.join(self._colormaps)}")
         return value
 
-    def _choice(self, layer, target, method, image_index) -> MapChoice:
-        """Validated choices, the current trait values filling the gaps."""
+    def _choice(self, layer, target, method, image_index, extra=None, versus=None) -> MapChoice:
+        """Validated choices, the current trait values filling the gaps (the current extra classes and
+        versus class only with the current target: a target given alone means that one class)."""
         proposal = lambda name, value, current: current if value is None else getattr(self, f"_valid_{name}")({"value": value})  # noqa: E731
-        return MapChoice(
+        if target is None:
+            extra = self.extra_targets if extra is None else extra
+            versus = self.versus if versus is None else versus
+        choice = MapChoice(
             image=proposal("image_index", image_index, self.image_index),
             layer=proposal("layer", layer, self.layer),
             target=int(proposal("target", target, self.target)),
             method=proposal("method", method, self.method),
+            extra=tuple(proposal("extra_targets", extra, [])),
+            versus=proposal("versus", versus, None),
         )
+        try:
+            choice.classes  # noqa: B018 (checks the combination: no repeated class, versus not chosen)
+        except ValueError as error:
+            raise traitlets.TraitError(str(error)) from None
+        return choice
 
     def _select_top_class(self, change: dict) -> None:
-        self.target = self._topk[change["new"]][0]
+        with self.hold_trait_notifications():
+            self.extra_targets, self.versus = [], None
+            self.target = self._topk[change["new"]][0]
 
     # ---- engine access ------------------------------------------------------------------------
     def _layer_choices(self, layers: Sequence[str] | None) -> list[str]:
@@ -372,7 +434,7 @@ class CAMExplorer(NbvizWidget):
     def _explain(self, choice: MapChoice, *, upsample: bool = False, progress=None, cancel=None) -> np.ndarray:
         tensor = self._prepared[choice.image].tensor
         maps = self._engine.explain(
-            tensor, method=choice.method, layer=choice.layer, target=choice.target,
+            tensor, method=choice.method, layer=choice.layer, target=choice.classes.score_target(),
             upsample=upsample, progress=progress, cancel=cancel,
         )
         return maps[0].detach().float().cpu().numpy()
@@ -417,6 +479,8 @@ class CAMExplorer(NbvizWidget):
             elif kind == "scores":
                 choice = self._choice_from(content)
                 self._scheduler.submit_scores(str(content.get("client", "")), str(content["id"]), choice.key, choice)
+            elif kind in SANITY_MESSAGES:
+                self._sanity_runner.on_message(content, self._sanity_request)
         except (traitlets.TraitError, KeyError, TypeError, ValueError) as error:
             self.send({"type": "error", "key": _raw_key(content), "id": content.get("id"), "message": _message(error)})
 
@@ -437,7 +501,22 @@ class CAMExplorer(NbvizWidget):
         self._scheduler.submit_lane(client, lane, queued)
 
     def _choice_from(self, request: dict) -> MapChoice:
-        return self._choice(str(request["layer"]), int(request["target"]), str(request["method"]), int(request["image"]))
+        classes = parse_target_spec(request["target"])
+        return self._choice(str(request["layer"]), classes.target, str(request["method"]), int(request["image"]),
+                            extra=list(classes.extra), versus=classes.versus)
+
+    def _sanity_request(self, request: dict) -> SanityRequest:
+        """What the sanity check of the map a browser request names needs (the model is copied later)."""
+        choice = self._choice_from(request)
+        return SanityRequest(key=choice.key, method=choice.method, layer=choice.layer,
+                             target=choice.classes.score_target(), x=self._prepared[choice.image].tensor)
+
+    def _model_snapshot(self) -> torch.nn.Module:
+        """A deep copy of the model, taken while no engine call has hooks on it."""
+        import copy
+
+        with self._engine_lock:
+            return copy.deepcopy(self._model)
 
     def _send_map(self, key: str, values: np.ndarray) -> None:
         self.send({"type": "map", "key": key, "shape": list(values.shape)}, buffers=[_float32_bytes(values)])
@@ -466,31 +545,30 @@ class CAMExplorer(NbvizWidget):
                            "message": _message(error), "error": _message(error)})
 
     def _send_scores(self, job: Job, choice: MapChoice) -> None:
-        from nbviz.cam.metrics import deletion_insertion
+        from nbviz import cam
+        from nbviz.cam.metrics import deletion_insertion, road
 
+        x = self._prepared[choice.image].tensor
+        target = choice.classes.score_target()
         with self._engine_lock:
-            saliency = self._explain(choice, upsample=True)
-            scores = deletion_insertion(
-                self._model, self._prepared[choice.image].tensor, torch.from_numpy(saliency)[None],
-                choice.target, steps=SCORE_STEPS,
-            )
+            saliency = torch.from_numpy(self._explain(choice, upsample=True))[None]
+            scores = deletion_insertion(self._model, x, saliency, target, steps=SCORE_STEPS)
+            reply = {"deletion": float(scores["deletion"][0]), "insertion": float(scores["insertion"][0])}
+            try:  # ROAD needs SciPy; without it the other two scores still count
+                debiased = road(self._model, x, saliency, target)
+                reply.update(road_morf=float(debiased["morf"][0]), road_lerf=float(debiased["lerf"][0]))
+            except (cam.CAMError, ImportError) as error:
+                reply["road_error"] = _message(error)
         for request_id in job.ids:
-            self.send({"type": "scores", "key": job.key, "id": request_id,
-                       "deletion": float(scores["deletion"][0]), "insertion": float(scores["insertion"][0])})
+            self.send({"type": "scores", "key": job.key, "id": request_id, **reply})
 
     def _progress_sender(self, job: Job) -> Callable[[int, int], None]:
         """progress(done, total) for the engine: forwards to the browser at most every 0.1 s."""
-        last = [0.0]
-
-        def progress(done: int, total: int) -> None:
-            now = time.monotonic()
-            if done < total and now - last[0] < PROGRESS_INTERVAL_S:
-                return
-            last[0] = now
+        def send(done: int, total: int) -> None:
             for request_id in job.ids[:1]:
                 self.send({"type": "progress", "key": job.key, "id": request_id, "done": int(done), "total": int(total)})
 
-        return progress
+        return throttled(send, PROGRESS_INTERVAL_S)
 
 
 # ---- helpers --------------------------------------------------------------------------------------
@@ -538,9 +616,10 @@ def _class_names(labels: Sequence[str] | None, n_classes: int) -> list[str]:
 
 
 def _method_entry(name: str, cam: Any) -> dict[str, Any]:
-    """The menu entry of a method, from its registration: name, label, family and whether it is slow."""
+    """The menu entry of a method, from its registration: name, label, family, whether it is slow, and
+    its measured sanity-check verdict (``MethodSpec.sanity``: "pass", "fail" or None)."""
     spec = cam.method_spec(name)
-    return {"name": spec.name, "label": spec.label, "family": spec.family, "slow": spec.slow}
+    return {"name": spec.name, "label": spec.label, "family": spec.family, "slow": spec.slow, "sanity": spec.sanity}
 
 
 def _float32_bytes(values: np.ndarray) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -83,6 +84,21 @@ class JobScheduler:
             self._pending.append(Job("scores", key, params, {(client, "scores"): request_id}))
             self._wake()
 
+    def submit_alone(self, job: Job) -> None:
+        """Cancel every queued or running job and queue ``job``: for a worker whose newest request
+        supersedes the ones before it (the sanity check of the map on screen)."""
+        with self._condition:
+            for other in list(self._jobs()):
+                self._abandon(other)
+            self._pending.append(job)
+            self._wake()
+
+    def cancel_all(self) -> None:
+        """Cancel every queued or running job (the worker stays ready for the next one)."""
+        with self._condition:
+            for job in list(self._jobs()):
+                self._abandon(job)
+
     def cancel(self, request_id: str) -> Job | None:
         """Cancel the job some owner knows as `request_id`. Returns a job that was only queued
         (the caller tells the browser), or None if it is running (its execute reports) or unknown."""
@@ -149,3 +165,18 @@ class JobScheduler:
                 with self._condition:
                     self._running = None
                     self._condition.notify_all()
+
+
+def throttled(report: Callable[[int, int], None], interval_s: float) -> Callable[[int, int], None]:
+    """``progress(done, total)`` that forwards to ``report`` at most every ``interval_s`` seconds, and always
+    the last call (``done == total``), so a fast loop does not flood the browser with messages."""
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - last[0] < interval_s:
+            return
+        last[0] = now
+        report(done, total)
+
+    return progress

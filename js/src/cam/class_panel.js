@@ -1,4 +1,6 @@
 // The class control: top-k predictions with probability bars, and a search over every class.
+// A click chooses one class; Ctrl / Cmd / Shift + click adds or removes a class (their scores are
+// summed). The versus class, if any, is marked in the list.
 import { h, setChildren, formatPercent } from "./dom.js";
 import { searchClasses } from "./class_search.js";
 
@@ -25,10 +27,11 @@ export class ClassPanel {
     this.state = null;
   }
 
-  choose(i, available) {
+  /** `modifier`: the click held Ctrl, Cmd or Shift (add or remove the class instead of choosing it alone). */
+  choose(i, available, modifier = false) {
     if (!available) return;
-    this.clearSearch(); // back to the top-k, with the chosen class pinned below them
-    this.onSelect(i);
+    this.clearSearch(); // back to the top-k, with the chosen classes pinned below them
+    this.onSelect(i, modifier);
   }
 
   clearSearch() {
@@ -37,10 +40,14 @@ export class ClassPanel {
     this.hint.hidden = false;
   }
 
-  /** names: all class names; probs: Float32Array or null; topk: indices; isAvailable(i) -> bool. */
+  /**
+   * names: all class names; probs: Float32Array or null; topk: indices; target, extra (classes summed
+   * with it), versus (or null); multi: modifier-click allowed; isAvailable(i) -> bool.
+   */
   update(state) {
     // Rebuilt only when something it shows changed (not on every progress message).
-    const signature = [state.names.length, state.probs?.length, state.topk.join(","), state.target, state.version].join("|");
+    const signature = [state.names.length, state.probs?.length, state.topk.join(","), state.target,
+      (state.extra ?? []).join(","), state.versus, state.multi, state.version].join("|");
     const same = signature === this.signature && state.probs === this.state?.probs;
     this.state = state;
     if (same) return;
@@ -49,7 +56,10 @@ export class ClassPanel {
   }
 
   renderList() {
-    const { names, probs, topk, target, isAvailable } = this.state;
+    const { names, probs, topk, target, isAvailable, multi } = this.state;
+    const extra = this.state.extra ?? [];
+    const versus = this.state.versus ?? null;
+    const chosen = [target, ...extra];
     this.list.dataset.topk = topk.join(",");
     let indices = topk;
     let more = 0;
@@ -59,31 +69,38 @@ export class ClassPanel {
       more = found.total - found.indices.length;
       this.title.replaceChildren(h("span", {}, "Matching classes"), h("span", {}, String(found.total)));
     } else {
-      // The selected class stays visible even when it is not among the top-k.
-      if (!indices.includes(target) && target >= 0 && target < names.length) indices = [...indices, target];
+      // The chosen classes and the versus class stay visible even when they are not among the top-k.
+      for (const i of versus === null ? chosen : [...chosen, versus]) {
+        if (!indices.includes(i) && i >= 0 && i < names.length) indices = [...indices, i];
+      }
       this.title.replaceChildren(h("span", {}, `Top ${topk.length} predictions`), h("span", {}, probs ? "prob." : ""));
     }
+    const hint = multi ? "; Ctrl / Cmd / Shift + click adds it to the classes explained (their scores are summed)" : "";
+    const modified = (event) => multi && (event.ctrlKey || event.metaKey || event.shiftKey);
+    this.list.setAttribute("aria-multiselectable", multi ? "true" : "false");
     const rows = indices.map((i) => {
       const available = isAvailable(i);
       const p = probs ? probs[i] : null;
+      const selected = chosen.includes(i);
       return h(
         "li",
         {
-          class: `cam-class${i === target ? " cam-selected" : ""}${available ? "" : " cam-disabled"}`,
+          class: `cam-class${selected ? " cam-selected" : ""}${i === versus ? " cam-versus" : ""}${available ? "" : " cam-disabled"}`,
           role: "option",
-          "aria-selected": i === target ? "true" : "false",
+          "aria-selected": selected ? "true" : "false",
           "data-class": String(i),
-          title: available ? `${names[i]} (class ${i})` : `${names[i]}: not saved in this report`,
+          title: available ? `${names[i]} (class ${i})${i === versus ? ", the versus class" : ""}${hint}` : `${names[i]}: not saved in this report`,
           tabindex: available ? "0" : "-1",
-          onclick: () => this.choose(i, available),
+          onclick: (event) => this.choose(i, available, modified(event)),
           onkeydown: (event) => {
             if (event.key === "Enter" || event.key === " ") {
               event.preventDefault();
-              this.choose(i, available);
+              this.choose(i, available, modified(event));
             }
           },
         },
-        h("span", { class: "cam-name" }, names[i]),
+        h("span", { class: "cam-name" }, i === versus ? h("span", { class: "cam-tag" }, "vs.") : null,
+          selected && chosen.length > 1 ? h("span", { class: "cam-tag" }, "+") : null, names[i]),
         h("span", { class: "cam-prob" }, p === null ? `#${i}` : formatPercent(p)),
         p === null ? null : h("div", { class: "cam-bar" }, h("div", { style: { width: `${Math.max(0, Math.min(1, p)) * 100}%` } })),
       );

@@ -26,7 +26,7 @@ export class MapStore {
     this.inflight = new Map(); // key -> { id, lanes: Set }
     this.progress = new Map(); // key -> { done, total }
     this.failures = new Map(); // key -> { state, message }
-    this.scores = new Map(); // key -> { deletion, insertion } | { error }
+    this.scores = new Map(); // key -> { deletion, insertion, road_* } | { error }
     this.listeners = new Set();
     this.counter = 0;
   }
@@ -182,7 +182,10 @@ export class MapStore {
         this.progress.delete(key);
         break;
       case "scores":
-        this.scores.set(key, content.error ? { error: content.error } : { deletion: content.deletion, insertion: content.insertion });
+        this.scores.set(key, content.error ? { error: content.error } : {
+          deletion: content.deletion, insertion: content.insertion,
+          road_morf: content.road_morf, road_lerf: content.road_lerf, road_error: content.road_error,
+        });
         break;
       default:
         return null;

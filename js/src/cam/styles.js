@@ -1,6 +1,6 @@
 // Styles of the explorer, scoped under .nbviz-cam. JupyterLab theme variables with fallbacks, so
 // it matches the notebook's theme and still looks right in a standalone report.
-export const STYLE_ID = "nbviz-cam-style-v1";
+export const STYLE_ID = "nbviz-cam-style-v2";
 
 export const CSS = `
 .nbviz-cam {
@@ -109,4 +109,38 @@ export const CSS = `
 .nbviz-cam .cam-tile .cam-tile-status.cam-bad { color: var(--cam-error); }
 .nbviz-cam .cam-badge { font-size: 10.5px; font-weight: 600; padding: 0 5px; border-radius: 8px; background: var(--cam-bg2); color: var(--cam-fg2); }
 .nbviz-cam .cam-note { font-size: 12px; color: var(--cam-fg2); }
+.nbviz-cam [hidden] { display: none !important; }
+.nbviz-cam .cam-row { display: flex; align-items: center; gap: 8px; }
+.nbviz-cam .cam-badge.cam-fails { background: #fff4e5; color: #8a4b00; border: 1px solid #f0b35a; text-transform: none; letter-spacing: 0; cursor: help; }
+.nbviz-cam select[data-role=versus] { width: 150px; }
+.nbviz-cam .cam-choice .cam-row { gap: 4px; }
+.nbviz-cam .cam-choice-text { max-width: 260px; height: 28px; line-height: 26px; padding: 0 8px; border-radius: 5px; border: 1px solid var(--cam-accent); background: var(--cam-accent-bg); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.nbviz-cam .cam-choice button { width: 28px; padding: 0; }
+.nbviz-cam .cam-class.cam-versus { border-color: #c77700; border-style: dashed; }
+.nbviz-cam .cam-tag { font-size: 10.5px; font-weight: 700; margin-right: 4px; color: var(--cam-accent); }
+.nbviz-cam .cam-class.cam-versus .cam-tag { color: #c77700; }
+.nbviz-cam .cam-sanity { display: flex; flex-direction: column; gap: 8px; border-top: 1px solid var(--cam-border2); padding-top: 8px; max-width: 100%; }
+.nbviz-cam .cam-sanity .cam-sanity-running { flex: 1; min-width: 240px; }
+.nbviz-cam .cam-sanity .cam-sanity-label { font-size: 12px; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.nbviz-cam .cam-sanity .cam-bad { color: var(--cam-error); }
+.nbviz-cam .cam-sanity-result { display: flex; flex-direction: column; gap: 6px; }
+.nbviz-cam .cam-verdict { padding: 8px 10px; border-radius: 6px; border-left: 4px solid; font-size: 12.5px; max-width: 900px; }
+.nbviz-cam .cam-verdict.cam-pass { background: #edf7ed; border-color: #2e7d32; color: #1e4620; }
+.nbviz-cam .cam-verdict.cam-fail { background: #fdecea; border-color: #d32f2f; color: #5f2120; }
+.nbviz-cam .cam-sanity-strip { display: flex; flex-wrap: wrap; gap: 4px; max-width: 900px; }
+.nbviz-cam .cam-sanity-tile { flex: 0 0 auto; width: 62px; padding: 2px; border-radius: 4px; border: 1px solid transparent; font-size: 10px; line-height: 1.2; text-align: center; }
+.nbviz-cam .cam-sanity-tile canvas { display: block; border-radius: 3px; background: #000; }
+.nbviz-cam .cam-sanity-tile .cam-sanity-block { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; color: var(--cam-fg2); }
+.nbviz-cam .cam-sanity-tile .cam-sanity-value { font-variant-numeric: tabular-nums; font-weight: 600; }
+.nbviz-cam .cam-sanity-tile.cam-middle { border-color: var(--cam-border); border-style: dashed; }
+.nbviz-cam .cam-sanity-tile.cam-first-below { border-color: #2e7d32; background: #edf7ed; }
+.nbviz-cam .cam-sanity-chart { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; }
+.nbviz-cam .cam-sanity-chart svg { font-size: 10px; fill: var(--cam-fg2); }
+.nbviz-cam .cam-sanity-chart svg .cam-grid { stroke: var(--cam-border2); }
+.nbviz-cam .cam-sanity-chart svg .cam-threshold { stroke: #d32f2f; stroke-dasharray: 5 3; stroke-width: 1.2; }
+.nbviz-cam .cam-sanity-chart svg .cam-middle-line { stroke: var(--cam-fg2); stroke-dasharray: 2 3; }
+.nbviz-cam .cam-sanity-legend { display: flex; flex-direction: column; gap: 3px; font-size: 11.5px; color: var(--cam-fg2); max-width: 300px; }
+.nbviz-cam .cam-sanity-legend b { color: var(--cam-fg); font-weight: 600; }
+.nbviz-cam .cam-sanity-legend i { display: inline-block; width: 14px; height: 3px; margin-right: 6px; vertical-align: middle; }
+.nbviz-cam .cam-sanity-legend i.cam-dash { background: repeating-linear-gradient(90deg, #d32f2f 0 5px, transparent 5px 8px); }
 `;

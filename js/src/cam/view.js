@@ -7,21 +7,25 @@ import { ViewParts } from "../lib/trait_wiring.js";
 import { ClassPanel } from "./class_panel.js";
 import { CompareView } from "./compare_view.js";
 import { h, ensureStyle, formatPercent } from "./dom.js";
-import { mapKey, layerGroup } from "./keys.js";
+import { mapKey, layerGroup, parseKey } from "./keys.js";
 import { COMPUTING, MISSING } from "./map_store.js";
 import { PaintLog } from "./paint_log.js";
+import { SanityPanel } from "./sanity_panel.js";
 import { ScoresPanel } from "./scores_panel.js";
 import { bindReadout, buildStage } from "./stage.js";
 import { StatusOverlay } from "./status_overlay.js";
 import { CSS, STYLE_ID } from "./styles.js";
+import { choiceLabel, clickChoice, currentChoice, parseSpec, targetSpec } from "./target_spec.js";
 import { ThumbnailStrip } from "./thumbnails.js";
-import { buildToolbar, downloadCanvas, fillSelect } from "./toolbar.js";
+import { buildToolbar, downloadCanvas, fillSelect, methodOption, layerOption, versusOptions } from "./toolbar.js";
 
 /** Which parts of the view each synced trait affects. */
 export const TRAIT_EFFECTS = {
   layer: ["menus", "classes", "map"],
   method: ["menus", "classes", "map"],
   target: ["menus", "classes", "map"],
+  extra_targets: ["menus", "classes", "map"],
+  versus: ["menus", "classes", "map"],
   image_index: ["menus", "classes", "thumbnails", "map"],
   opacity: ["sliders", "style"],
   threshold: ["sliders", "legend", "style"],
@@ -36,6 +40,7 @@ export const TRAIT_EFFECTS = {
   _images: ["thumbnails", "map"],
   _image_names: ["thumbnails"],
   _image_mimes: ["thumbnails"],
+  _sanity: ["sanity"],
 };
 
 /** Render the explorer into `el`; returns the cleanup that removes every listener and timer. */
@@ -50,7 +55,9 @@ export function renderExplorer({ model, el, store, photos }) {
   const methodInfo = (name) => methods().find((m) => m.name === name) ?? { name, label: name, slow: false };
   const classNames = () => get("_class_names") ?? [];
   const imageIndex = () => get("image_index");
-  const keyFor = (method) => mapKey(imageIndex(), get("layer"), get("target"), method);
+  const choice = () => currentChoice(get);
+  const spec = () => { const c = choice(); return targetSpec(c.target, c.extra, c.versus); };
+  const keyFor = (method) => mapKey(imageIndex(), get("layer"), spec(), method);
   const currentKey = () => keyFor(get("method"));
 
   let comparing = false;
@@ -59,11 +66,17 @@ export function renderExplorer({ model, el, store, photos }) {
   let lastMainRequest = null;
   let lastCompareRequest = null;
   let paintedKey = null;
+  let sanityKey = null; // the map key the sanity panel was last shown for
   const compareSlow = new Set(); // keys of slow methods the user asked to compute in the grid
 
   const toolbar = buildToolbar({ setTraits, toggleCompare: () => { comparing = !comparing; parts.mark(["map"]); }, download });
   const stage = buildStage({ setTraits });
-  const classPanel = new ClassPanel({ onSelect: (i) => setTraits({ target: i }) });
+  const selectClasses = ({ target, extra, versus }) => setTraits({ target, extra_targets: extra, versus });
+  const classPanel = new ClassPanel({ onSelect: (i, modifier) => selectClasses(clickChoice(choice(), i, modifier && !store.offline)) });
+  const sanity = new SanityPanel({
+    run: () => store.send({ type: "sanity", id: store.nextId(), ...parseKey(currentKey()) }),
+    cancel: (id) => store.send({ type: "sanity-cancel", id }),
+  });
   const scores = new ScoresPanel(() => store.requestScores(currentKey()));
   const compare = new CompareView({
     onPick: (method) => {
@@ -81,7 +94,7 @@ export function renderExplorer({ model, el, store, photos }) {
   });
   const thumbnails = new ThumbnailStrip(selectImage);
   const panel = h("div", { class: "cam-panel" }, classPanel.el, scores.node);
-  const root = h("div", { class: "nbviz-cam" }, toolbar.node, h("div", { class: "cam-body" }, stage.node, compare.el, panel), thumbnails.node);
+  const root = h("div", { class: "nbviz-cam" }, toolbar.node, h("div", { class: "cam-body" }, stage.node, compare.el, panel), sanity.node, thumbnails.node);
   el.replaceChildren(root);
   const overlay = new StatusOverlay(stage.overlay, root, {
     retry: (key) => { lastMainRequest = null; store.retry(key); },
@@ -108,15 +121,16 @@ export function renderExplorer({ model, el, store, photos }) {
   // ---- parts --------------------------------------------------------------------------------
   function updateMenus() {
     const offline = store.offline;
-    const [index, layer, target, method] = [imageIndex(), get("layer"), get("target"), get("method")];
-    fillSelect(toolbar.layer, (get("_layers") ?? []).map((name) => ({
-      value: name, label: name, group: layerGroup(name),
-      disabled: offline && !store.available(mapKey(index, name, target, method)),
-    })), layer);
-    fillSelect(toolbar.method, methods().map((m) => ({
-      value: m.name, label: m.slow ? `${m.label} (slow)` : m.label,
-      disabled: offline && !store.available(mapKey(index, layer, target, m.name)),
-    })), method);
+    const [index, layer, target, method] = [imageIndex(), get("layer"), spec(), get("method")];
+    fillSelect(toolbar.layer, (get("_layers") ?? []).map((name) => layerOption(name, layerGroup(name),
+      offline && !store.available(mapKey(index, name, target, method)))), layer);
+    fillSelect(toolbar.method, methods().map((m) => methodOption(m, offline && !store.available(mapKey(index, layer, target, m.name)))), method);
+    toolbar.showMethodBadge(methodInfo(method));
+    const chosen = choice();
+    fillSelect(toolbar.versus, versusOptions(classNames(), (get("_topk") ?? [])[index] ?? [], chosen), chosen.versus ?? "");
+    toolbar.versus.disabled = offline;
+    toolbar.versus.title = offline ? "Choosing a versus class needs a running kernel" : "Explain why the chosen class rather than this one (score y_class − y_versus)";
+    toolbar.showChoice(choiceLabel(classNames(), chosen), chosen.extra.length > 0 || chosen.versus !== null, offline);
     fillSelect(toolbar.colormap, Object.keys(get("_colormaps") ?? {}).map((name) => ({ value: name, label: name })), get("colormap"));
     root.dataset.offline = offline ? "true" : "false";
   }
@@ -133,8 +147,11 @@ export function renderExplorer({ model, el, store, photos }) {
       probs: probabilities(index),
       topk: (get("_topk") ?? [])[index] ?? [],
       target: get("target"),
+      extra: get("extra_targets") ?? [],
+      versus: get("versus") ?? null,
+      multi: !offline,
       version: `${index}|${layer}|${method}`, // what availability depends on in a report
-      isAvailable: (i) => !offline || store.available(mapKey(index, layer, i, method)),
+      isAvailable: (i) => !offline || store.available(mapKey(index, layer, targetSpec(i, [], get("versus") === i ? null : get("versus") ?? null), method)),
     });
   }
 
@@ -168,6 +185,12 @@ export function renderExplorer({ model, el, store, photos }) {
     scores.show(store.scores.get(key), store.offline || !entry);
     readout.showCaption();
     updateCompare(index, photo);
+    if (key !== sanityKey) updateSanity();
+  }
+
+  function updateSanity() {
+    sanityKey = currentKey();
+    sanity.update({ sanity: get("_sanity"), key: sanityKey, offline: store.offline, style: style() });
   }
 
   function updateCompare(index, photo) {
@@ -193,6 +216,7 @@ export function renderExplorer({ model, el, store, photos }) {
   function updateStyle() {
     stage.heat.setStyle(style());
     stage.heat.draw();
+    sanity.restyle(style());
     if (comparing) compare.update({ methods: methods(), photo: photos.peek(imageIndex()) ?? null, keyFor, store, style: style(), selected: get("method") });
   }
 
@@ -208,6 +232,7 @@ export function renderExplorer({ model, el, store, photos }) {
     ["style", updateStyle],
     ["caption", () => readout.showCaption()],
     ["scores", () => scores.setOffline(store.offline)],
+    ["sanity", updateSanity],
   ]);
 
   // ---- helpers ------------------------------------------------------------------------------
@@ -219,29 +244,28 @@ export function renderExplorer({ model, el, store, photos }) {
   }
 
   function caption() {
-    const names = classNames();
-    const target = get("target");
-    const p = probabilities(imageIndex())?.[target];
+    const chosen = choice();
+    const probs = probabilities(imageIndex());
+    const p = probs ? [chosen.target, ...chosen.extra].reduce((sum, k) => sum + (probs[k] ?? 0), 0) : undefined;
     const map = stage.heat.map;
     const shape = map ? ` · ${map.shape[0]}×${map.shape[1]} map` : "";
-    return [h("b", {}, methodInfo(get("method")).label), ` · ${names[target] ?? target}`,
+    return [h("b", {}, methodInfo(get("method")).label), ` · ${choiceLabel(classNames(), chosen)}`,
       p === undefined ? "" : ` (${formatPercent(p)})`, ` · ${get("layer")}${shape}`];
   }
 
   function describe(key) {
     const [, layer, target, method] = key.split("|");
-    return `${methodInfo(method).label} for “${classNames()[Number(target)] ?? target}” at ${layer}`;
+    return `${methodInfo(method).label} for “${choiceLabel(classNames(), parseSpec(target))}” at ${layer}`;
   }
 
   function selectImage(i) {
     if (i === imageIndex()) return;
     const top = (get("_topk") ?? [])[i]?.[0];
-    setTraits(top === undefined ? { image_index: i } : { image_index: i, target: top });
+    setTraits(top === undefined ? { image_index: i } : { image_index: i, target: top, extra_targets: [], versus: null });
   }
 
   function download() {
-    const target = get("target");
-    downloadCanvas(stage.canvas, { className: classNames()[target] ?? target, method: get("method"), layer: get("layer") }, root);
+    downloadCanvas(stage.canvas, { className: choiceLabel(classNames(), choice()), method: get("method"), layer: get("layer") }, root);
   }
 
   // ---- wiring -------------------------------------------------------------------------------
