@@ -164,3 +164,34 @@ def test_a_fused_map_can_be_sanity_checked(image4):
     result = sanity_check(model, x, method="gradcam", layer=[model[0], "1"], target=1, similarity=("spearman",))
     assert result.layer == ["0", "1"]
     torch.testing.assert_close(result.original, compute(model, x, method="gradcam", layer=["0", "1"], target=1))
+
+
+@pytest.mark.parametrize("method", ["gradcam", "guided-backprop", "scorecam"])
+def test_the_copy_is_freed_when_the_check_returns(monkeypatch, image4, method):
+    import copy as copy_module
+    import gc
+    import weakref
+
+    import nbviz.cam.sanity as sanity_module
+
+    copies, collections = [], []
+    real_deepcopy, real_collect = copy_module.deepcopy, gc.collect
+
+    def recording_deepcopy(value, *args):
+        twin = real_deepcopy(value, *args)
+        if value is model:  # the check's copy (the fast path of Score-CAM deep-copies its own parts too)
+            copies.append(weakref.ref(twin))
+        return twin
+
+    model = _tiny()
+    monkeypatch.setattr(sanity_module.copy, "deepcopy", recording_deepcopy)
+    monkeypatch.setattr(sanity_module.gc, "collect", lambda *a: collections.append(1) or real_collect(*a))
+    gc.disable()  # only what sanity_check itself does may free the copy
+    try:
+        sanity_check(model, image4.repeat(1, 1, 2, 2), method=method, layer="0", target=1, similarity=("spearman",))
+        assert len(copies) == 1 and copies[0]() is None
+    finally:
+        gc.enable()
+    # a full collection (about three Lite0 passes) only where a method made reference cycles (Score-CAM's
+    # traced fast copy can); the gradient methods make none since the method context has no self-reference
+    assert len(collections) <= (1 if method == "scorecam" else 0)
