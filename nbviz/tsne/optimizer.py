@@ -121,7 +121,7 @@ class TSNEOptimizer:
         self._early_iter = int(config.early_exaggeration_iter)
         self._learning_rate: float | str = config.learning_rate
         self._exaggeration_override: float | None = None
-        self._method = "exact" if config.method == "auto" and self._n_components != 2 else config.method
+        self._method = config.method
         self._seed = self._draw_seed(config.random_state)
         self._knn: Neighbors | None = None
         self._initial = self._initial_layout(config.init)
