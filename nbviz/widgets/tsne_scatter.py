@@ -62,6 +62,8 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
     or N x 3 x H x W) show as hover thumbnails. Clicking a point sets `focus` and draws lines to its
     true nearest neighbours (`neighbors_of`); `search(query)` and `highlight` mark points. Other keyword arguments go to
     `nbviz.tsne.TSNE` (perplexity, n_iter, early_exaggeration, learning_rate, random_state, ...).
+    Under the default init="pca" the start, and so the run, is the same for every `random_state`
+    (see `nbviz.tsne.TSNEConfig`); `restart(random_state=s)` starts from seeded random noise.
     With `autostart` the optimisation begins at once; otherwise call `start()` or press play.
     `kl_every`: iterations between KL evaluations for the curve; None picks 10 below 10,000
     points and fewer evaluations above (each costs about 1.5 gradient passes there).
@@ -256,7 +258,13 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         self._streamer.step_once()
 
     def restart(self, random_state: int | None = None) -> None:
-        """Start over from the initial layout (a new seed gives a different run) and run."""
+        """Start over at iteration 0 and run; P and the live settings are kept.
+
+        With `random_state`, the start is Gaussian noise (std 1e-4) drawn with that seed, under
+        any init: seeds 0 and 1 give different runs, the same seed the same run. Without one,
+        init="pca" (the default) or an init array starts from the same layout as before (the
+        same run again), init="random" from fresh noise. See `nbviz.tsne.TSNEOptimizer.restart`.
+        """
 
         def do_restart() -> None:
             with self._engine_lock:
