@@ -66,13 +66,13 @@ class CAMExplorer(NbvizWidget):
     _summary = "class-activation map explorer"
 
     # Choices, readable and settable from Python, saved with the notebook.
-    layer = traitlets.Unicode("").tag(sync=True)
-    target = traitlets.Int(0).tag(sync=True)
-    method = traitlets.Unicode("gradcam").tag(sync=True)
-    image_index = traitlets.Int(0).tag(sync=True)
-    opacity = traitlets.Float(0.5, min=0.0, max=1.0).tag(sync=True)
-    colormap = traitlets.Unicode("jet").tag(sync=True)
-    threshold = traitlets.Float(0.0, min=0.0, max=1.0).tag(sync=True)
+    layer = traitlets.Unicode("", help="The layer the map is computed at: one of `layers` (names as in model.named_modules()).").tag(sync=True)
+    target = traitlets.Int(0, help="The class the map explains, as an index into `class_names` (default: the image's top prediction).").tag(sync=True)
+    method = traitlets.Unicode("gradcam", help="The CAM method: one of `methods` (canonical names such as 'gradcam', 'gradcam++', 'scorecam').").tag(sync=True)
+    image_index = traitlets.Int(0, help="Which image is shown, 0-based, when several were given.").tag(sync=True)
+    opacity = traitlets.Float(0.5, min=0.0, max=1.0, help="Opacity of the heatmap over the photo: 0 (photo only) to 1 (map only).").tag(sync=True)
+    colormap = traitlets.Unicode("jet", help="Colormap of the heatmap: 'jet', 'turbo', 'viridis', 'inferno', 'magma', 'plasma' or 'gray'.").tag(sync=True)
+    threshold = traitlets.Float(0.0, min=0.0, max=1.0, help="Map values below this (0 to 1, the map's own scale) are not drawn, so only the strongest regions show.").tag(sync=True)
 
     # What the front end needs once: choices, class names, photos, predictions, colormaps.
     _layers = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -100,6 +100,12 @@ class CAMExplorer(NbvizWidget):
         topk: int = 10,
         **traits: Any,
     ) -> None:
+        """Run `model` once on each image for its predictions; maps are computed when asked for.
+
+        Every argument is described in the class docstring; `traits` set the public traits
+        (`layer`, `target`, `method`, `image_index`, `opacity`, `colormap`, `threshold`).
+        Bad input raises ValueError naming the argument and the choices.
+        """
         from nbviz import cam
 
         model, transform, labels = _resolve_defaults(model, transform, labels)
@@ -192,6 +198,7 @@ class CAMExplorer(NbvizWidget):
 
     @property
     def class_names(self) -> list[str]:
+        """The class names, indexed by `target`."""
         return list(self._class_names)
 
     def top_classes(self, k: int = 3, image_index: int | None = None) -> list[int]:

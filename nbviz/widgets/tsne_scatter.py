@@ -65,6 +65,8 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
     Under the default init="pca" the start, and so the run, is the same for every `random_state`
     (see `nbviz.tsne.TSNEConfig`); `restart(random_state=s)` starts from seeded random noise.
     With `autostart` the optimisation begins at once; otherwise call `start()` or press play.
+    `title` shows above the plot and in reports. `keyframe_every`: iterations between the layouts
+    recorded for replay (and for an exported report's animation).
     `kl_every`: iterations between KL evaluations for the curve; None picks 10 below 10,000
     points and fewer evaluations above (each costs about 1.5 gradient passes there).
     `keyframe_budget_mb`: the most memory the recorded keyframes take (4 bytes per point each);
@@ -84,38 +86,37 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
     KL_HISTORY_LIMIT = 2000
 
     # Data the front end draws (binary, little-endian).
-    n_points = traitlets.Int(0).tag(sync=True)
-    n_dims = traitlets.Int(2).tag(sync=True)  # 2, or 3 for a point cloud the view orbits
-    label_codes = traitlets.Bytes(b"").tag(sync=True)
-    label_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    texts = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    thumbnails = traitlets.Bytes(b"").tag(sync=True)
-    thumbnail_shape = traitlets.List(traitlets.Int(), default_value=[0, 0]).tag(sync=True)
-    positions = traitlets.Bytes(b"").tag(sync=True)  # settled layout, float32 N x 2
-    # Sequence number of the last frame sent before `positions` was set: older frames are stale.
-    positions_seq = traitlets.Int(0).tag(sync=True)
-    pca_positions = traitlets.Bytes(b"").tag(sync=True)  # the PCA start, float32 N x 2
-    keyframes = traitlets.Bytes(b"").tag(sync=True)  # uint16 K x N x 2
-    keyframe_iterations = traitlets.List(traitlets.Int()).tag(sync=True)
-    keyframe_bounds = traitlets.List(traitlets.List(traitlets.Float())).tag(sync=True)
+    n_points = traitlets.Int(0, help="Read-only: the number of points N.").tag(sync=True)
+    n_dims = traitlets.Int(2, help="Read-only: dimensions of the layout, 2, or 3 for a point cloud the view orbits.").tag(sync=True)
+    label_codes = traitlets.Bytes(b"", help="Read-only: each point's label code (uint16 little-endian), indices into `label_names`.").tag(sync=True)
+    label_names = traitlets.List(traitlets.Unicode(), help="Read-only: the distinct labels, in code order (the legend).").tag(sync=True)
+    texts = traitlets.List(traitlets.Unicode(), help="Read-only: one text per point, shown on hover and searched by the search box.").tag(sync=True)
+    thumbnails = traitlets.Bytes(b"", help="Read-only: hover thumbnails, uint8 N x H x W x 4 (see `thumbnail_shape`).").tag(sync=True)
+    thumbnail_shape = traitlets.List(traitlets.Int(), default_value=[0, 0], help="Read-only: [H, W] of each thumbnail ([0, 0]: none).").tag(sync=True)
+    positions = traitlets.Bytes(b"", help="Read-only: the layout as of the last settle (pause, stop, finish), float32 N x 2 (or N x 3).").tag(sync=True)
+    positions_seq = traitlets.Int(0, help="Read-only: the number of the last streamed frame before `positions` was set (older frames are stale).").tag(sync=True)
+    pca_positions = traitlets.Bytes(b"", help="Read-only: the starting layout (PCA or random, std 1e-4), float32 N x 2 (or N x 3).").tag(sync=True)
+    keyframes = traitlets.Bytes(b"", help="Read-only: layouts recorded during the run, uint16 K x N x 2 within `keyframe_bounds`, for replay.").tag(sync=True)
+    keyframe_iterations = traitlets.List(traitlets.Int(), help="Read-only: the iteration of each keyframe.").tag(sync=True)
+    keyframe_bounds = traitlets.List(traitlets.List(traitlets.Float()), help="Read-only: per keyframe, the bounding box its uint16 codes span.").tag(sync=True)
 
     # Progress, as the kernel last reported it.
-    status = traitlets.Unicode("idle").tag(sync=True)  # idle running paused stopped finished error
-    iteration_count = traitlets.Int(0).tag(sync=True)
-    n_iter = traitlets.Int(0).tag(sync=True)
-    kl_history = traitlets.List(traitlets.List(traitlets.Float())).tag(sync=True)
-    error = traitlets.Unicode("").tag(sync=True)
-    notice = traitlets.Unicode("").tag(sync=True)
+    status = traitlets.Unicode("idle", help="Read-only: 'idle', 'running', 'paused', 'stopped', 'finished' or 'error'.").tag(sync=True)
+    iteration_count = traitlets.Int(0, help="Read-only: iterations done, as last reported by the optimizer.").tag(sync=True)
+    n_iter = traitlets.Int(0, help="Read-only: iterations planned; grows by 250 when a finished run goes on (play, a new setting).").tag(sync=True)
+    kl_history = traitlets.List(traitlets.List(traitlets.Float()), help="Read-only: [iteration, KL divergence] pairs of the KL curve (exaggeration-corrected).").tag(sync=True)
+    error = traitlets.Unicode("", help="Read-only: the last error, shown in a red banner ('' when none).").tag(sync=True)
+    notice = traitlets.Unicode("", help="Read-only: a warning worth showing (e.g. a perplexity lowered for small N) ('' when none).").tag(sync=True)
 
     # Settings the user changes from the sliders or from Python.
-    perplexity = traitlets.Float(30.0).tag(sync=True)
-    exaggeration = traitlets.Float(1.0).tag(sync=True)
-    learning_rate = traitlets.Float(0.0).tag(sync=True)  # 0 = "auto" (N / exaggeration)
-    point_size = traitlets.Float(0.0).tag(sync=True)  # pixels; 0 = chosen from N
-    opacity = traitlets.Float(0.0).tag(sync=True)  # 0..1; 0 = chosen from N
-    view = traitlets.Unicode("tsne").tag(sync=True)  # "tsne" or "pca"
-    selection = traitlets.List(traitlets.Int()).tag(sync=True)
-    title = traitlets.Unicode("").tag(sync=True)
+    perplexity = traitlets.Float(30.0, help="Effective number of neighbours; a change recomputes the affinities and the run goes on from the current layout.").tag(sync=True)
+    exaggeration = traitlets.Float(1.0, help="Early exaggeration in use: follows the schedule (12, then 1) until set; setting it overrides the schedule.").tag(sync=True)
+    learning_rate = traitlets.Float(0.0, help="Gradient-descent step size; 0 means 'auto' (N / exaggeration).").tag(sync=True)
+    point_size = traitlets.Float(0.0, help="Point size in pixels; 0 picks one from N.").tag(sync=True)
+    opacity = traitlets.Float(0.0, help="Point opacity, 0 to 1; 0 picks one from N.").tag(sync=True)
+    view = traitlets.Unicode("tsne", help="Which layout is drawn: 'tsne' (the optimizer's) or 'pca' (the start).").tag(sync=True)
+    selection = traitlets.List(traitlets.Int(), help="Indices of the points lassoed in the plot (sorted); settable from code.").tag(sync=True)
+    title = traitlets.Unicode("", help="Title shown above the plot and in reports.").tag(sync=True)
 
     def __init__(
         self,
@@ -134,6 +135,12 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         kl_every: int | None = None,
         **tsne_params: Any,
     ) -> None:
+        """Find the neighbours of `X`, build P and (with `autostart`) start streaming the run.
+
+        Every argument is described in the class docstring; `tsne_params` are the settings of
+        `nbviz.tsne.TSNE` (`perplexity`, `n_iter`, `init`, `random_state`, ...). Bad input raises
+        ValueError (`nbviz.tsne.TSNEError`) naming the argument.
+        """
         from nbviz.tsne import TSNE, as_matrix
 
         if isinstance(keyframe_budget_mb, bool) or not isinstance(keyframe_budget_mb, (int, float)) \
