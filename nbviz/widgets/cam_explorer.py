@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import traitlets
 
+from nbviz.report.compact import unit_codes
 from nbviz.widgets.base import NbvizWidget
 from nbviz.widgets.cam_colormaps import COLORMAPS, colormap_luts
 from nbviz.widgets.cam_inputs import ImageLike, PreparedImage, encode_photo, image_list, prepare_image
@@ -64,6 +65,7 @@ class CAMExplorer(NbvizWidget):
 
     _bundle_name = "cam_explorer"
     _summary = "class-activation map explorer"
+    report_part_labels = {"_precomputed": "maps", "_images": "photos", "_probabilities": "predictions"}
 
     # Choices, readable and settable from Python, saved with the notebook.
     layer = traitlets.Unicode("", help="The layer the map is computed at: one of `layers` (names as in model.named_modules()).").tag(sync=True)
@@ -84,7 +86,7 @@ class CAMExplorer(NbvizWidget):
     _probabilities = traitlets.List(traitlets.Bytes()).tag(sync=True)
     _topk = traitlets.List(traitlets.List(traitlets.Int())).tag(sync=True)
     _colormaps = traitlets.Dict().tag(sync=True)
-    # Offline report only (filled by export_state): key -> float32 bytes, key -> [h, w].
+    # Offline report only (filled by export_state): key -> uint8 unit codes, key -> [h, w].
     _precomputed = traitlets.Dict().tag(sync=True)
     _precomputed_shapes = traitlets.Dict().tag(sync=True)
 
@@ -250,7 +252,7 @@ class CAMExplorer(NbvizWidget):
                         except cam.CAMError as error:
                             log.info("export_state: %s left out: %s", choice.key, error)
                             continue
-                        data[choice.key] = _float32_bytes(values)
+                        data[choice.key] = unit_codes(values)  # a quarter of float32, same colours
                         shapes[choice.key] = list(values.shape)
         state = super().export_state()
         state["_precomputed"] = data

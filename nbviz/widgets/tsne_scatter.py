@@ -75,6 +75,7 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
 
     _bundle_name = "tsne_scatter"
     _summary = "live t-SNE scatter plot"
+    report_part_labels = {"positions": "layouts", "pca_positions": "layouts", "label_codes": "labels"}
     #: Iterations added when a finished run is continued (play, or a new perplexity).
     EXTRA_ITERATIONS = 250
     #: While `wait()` blocks the kernel, an unacknowledged frame counts as delivered after this long.
