@@ -24,6 +24,13 @@ test("progress: iteration, total, bar width and the exaggeration in force", () =
   assert.equal(progressTexts(3, 9, 4.5)[3], "early exaggeration ×4.5");
 });
 
+test("progress: the kernel's activity takes the status line while it reports one", () => {
+  const texts = progressTexts(760, 1000, 1, "perplexity 50 · continuing 250 iterations");
+  assert.deepEqual(texts, ["Iteration 760 ", "/ 1,000", "76.0%", "perplexity 50 · continuing 250 iterations"]);
+  assert.equal(progressTexts(300, 750, 12, "recomputing affinities…")[3], "recomputing affinities…");
+  assert.equal(progressTexts(300, 750, 12, "")[3], "early exaggeration ×12");
+});
+
 test("badge: PCA view over replay over saved report over status", () => {
   const base = { status: "running", offline: false, view: "tsne", replayIteration: null };
   assert.deepEqual(badgeState(base), { text: "● Running", color: "#1a7f37" });

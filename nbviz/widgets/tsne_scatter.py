@@ -36,6 +36,10 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
+#: The status line while a new perplexity's affinities are computed.
+RECOMPUTING_AFFINITIES = "recomputing affinities…"
+
+
 def _layout_to_numpy(embedding: Any) -> np.ndarray:
     """A float32 N x 2 (N x 3) copy of a layout (torch tensor on any device, or array): never a view."""
     if hasattr(embedding, "detach"):
@@ -45,6 +49,16 @@ def _layout_to_numpy(embedding: Any) -> np.ndarray:
 
 def _warnings_text(caught: list[warnings.WarningMessage]) -> str:
     return " ".join(str(w.message) for w in caught)
+
+
+def setting_text(trait: str, value: float) -> str:
+    """A live setting as the status line names it: "perplexity 50", "exaggeration ×4",
+    "learning rate 200" or "learning rate auto" (0 stands for auto)."""
+    if trait == "exaggeration":
+        return f"exaggeration ×{value:g}"
+    if trait == "learning_rate":
+        return "learning rate auto" if value <= 0 else f"learning rate {value:g}"
+    return f"{trait} {value:g}"
 
 
 def default_kl_every(n_points: int) -> int:
@@ -108,6 +122,7 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
     kl_history = traitlets.List(traitlets.List(traitlets.Float()), help="Read-only: [iteration, KL divergence] pairs of the KL curve (exaggeration-corrected).").tag(sync=True)
     error = traitlets.Unicode("", help="Read-only: the last error, shown in a red banner ('' when none).").tag(sync=True)
     notice = traitlets.Unicode("", help="Read-only: a warning worth showing (e.g. a perplexity lowered for small N) ('' when none).").tag(sync=True)
+    activity = traitlets.Unicode("", help="Read-only: what the last live setting change did, shown in the status line: 'recomputing affinities…', then e.g. 'perplexity 50 · continuing 250 iterations' ('' once the run has finished).").tag(sync=True)
 
     # Settings the user changes from the sliders or from Python.
     perplexity = traitlets.Float(30.0, help="Effective number of neighbours; a change recomputes the affinities and the run goes on from the current layout.").tag(sync=True)
@@ -286,6 +301,7 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
             self._shown_exaggeration = None
             self._target_iteration = int(self._optimizer.n_iter)
             self._show(key="n_iter", n_iter=self._target_iteration)
+            self._show(key="activity", activity="")
             self._streamer.force_frame(self._current_frame())
 
         self._show(key="error", error="")
@@ -429,7 +445,7 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         def publish() -> None:
             self._write_traits(values)
             if finished and self.status != "running":
-                self._write_traits({"status": "finished"})
+                self._write_traits({"status": "finished", "activity": ""})
 
         self._kernel.call(publish, key="settled")
 
@@ -503,6 +519,7 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
     @traitlets.observe("perplexity")
     def _perplexity_changed(self, change: dict) -> None:
         def set_perplexity(value: float) -> float:
+            self._show(key="activity", activity=RECOMPUTING_AFFINITIES)
             with self._engine_lock, warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 self._optimizer.set_perplexity(value)
@@ -535,9 +552,10 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         """Apply a user's change on the streaming thread, between two optimizer steps.
 
         `setter(value)` returns the value the engine then uses, shown in the trait when it
-        differs; a finished or stopped run then goes on. A value the engine rejects is shown as
-        an error and the trait goes back to the value the engine uses. The trait is written only
-        while the user has not written the setting again.
+        differs; a finished or stopped run then goes on, and `activity` says so ("perplexity 50 ·
+        continuing 250 iterations"). A value the engine rejects is shown as an error and the
+        trait goes back to the value the engine uses. The trait is written only while the user
+        has not written the setting again.
         """
         if self._from_engine:
             return
@@ -551,12 +569,14 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
                 kept = self._engine_value(trait)
                 self._settings.took(trait, count, kept)
                 self._show(key="error", error=f"{label} {new:g} was not applied: {exc}")
+                self._show(key="activity", activity="")
                 self._show_setting(trait, kept, count)
                 return
             self._settings.took(trait, count, used)
             self._show(key="error", error="")
             if used != new:
                 self._show_setting(trait, used, count)
+            self._show(key="activity", activity=f"{setting_text(trait, used)} · {self._what_follows()}")
             self._continue_if_idle()
 
         self._streamer.submit(apply)
@@ -568,6 +588,17 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         if trait == "exaggeration":
             return float(self._optimizer.exaggeration)  # the user's override, else the schedule's
         return self._settings.engine_value(trait)  # learning rate: 0 stands for "auto"
+
+    def _what_follows(self) -> str:
+        """What the run does after a setting change: "continuing 250 iterations" when it goes on
+        now (running, or finished / stopped and about to continue), else when it will apply."""
+        state = self._streamer.state
+        if state in ("running", "finished", "stopped"):
+            remaining = self._target_iteration - int(self._optimizer.iteration)
+            if remaining <= 0:
+                remaining = self.EXTRA_ITERATIONS  # what `start()` adds to a finished run
+            return f"continuing {remaining:,} iteration{'s' if remaining != 1 else ''}"
+        return "applies from the next iteration"
 
     def _continue_if_idle(self) -> None:
         """A new setting took on a finished or stopped run: optimise on so its effect shows (a

@@ -40,14 +40,17 @@ export function transportState(status, offline) {
 
 /**
  * The four progress texts: "Iteration i ", "/ total", the bar width (100 i / total, in %, at most
- * 100) and the exaggeration in force ("early exaggeration ×12" or "exaggeration off (×1)").
+ * 100) and the status line: the kernel's `activity` when it reports one (what a live setting
+ * change did, e.g. "recomputing affinities…"), else the exaggeration in force
+ * ("early exaggeration ×12" or "exaggeration off (×1)").
  */
-export function progressTexts(iteration, total, exaggeration) {
+export function progressTexts(iteration, total, exaggeration, activity = "") {
   return [
     `Iteration ${formatIteration(iteration)} `,
     `/ ${formatIteration(total)}`,
     `${total ? Math.min(100, (100 * iteration) / total).toFixed(1) : 0}%`,
-    exaggeration > 1.0001 ? `early exaggeration ×${exaggeration.toFixed(exaggeration % 1 ? 1 : 0)}` : "exaggeration off (×1)",
+    activity
+      || (exaggeration > 1.0001 ? `early exaggeration ×${exaggeration.toFixed(exaggeration % 1 ? 1 : 0)}` : "exaggeration off (×1)"),
   ];
 }
 

@@ -27,6 +27,7 @@ const OFFLINE_REPLAY_DELAY_MS = 400;
 export const TRAIT_EFFECTS = {
   status: ["transport", "progress", "badge", "draw"],
   iteration_count: ["progress"],
+  activity: ["progress"],
   n_iter: ["progress", "kl"],
   kl_history: ["kl"],
   error: ["banners"],
