@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  OFFLINE_REASON, badgeState, klTextAt, learningRateDisplay, mergedKlHistory, progressTexts, timelineState, transportState,
+  OFFLINE_REASON, badgeState, klTextAt, learningRateDisplay, legendColumns, mergedKlHistory, progressTexts, timelineState, transportState,
 } from "../src/tsne/chrome_state.js";
 
 test("transport: pause while running; stop only while running or paused; step until finished", () => {
@@ -68,4 +68,12 @@ test("timeline: caption live, offline and while replaying", () => {
   const replaying = timelineState({ ...base, replaying: true, replayIteration: 1500, lastIteration: 2000 });
   assert.equal(replaying.text, "iteration 1,500 of 2,000");
   assert.equal(replaying.liveDisabled, false);
+});
+
+test("legend: two columns only for many short names", () => {
+  assert.equal(legendColumns(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]), 2);
+  assert.equal(legendColumns(["0", "1", "2", "3", "4", "5"]), 1);  // few enough for one column
+  assert.equal(legendColumns(["cat", "dog", "car", "bus", "van", "cow", "pig"]), 2);
+  assert.equal(legendColumns(["airplane", "bird", "cat", "deer", "dog", "frog", "horse"]), 1);
+  assert.equal(legendColumns([]), 1);
 });

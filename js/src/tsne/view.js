@@ -119,7 +119,7 @@ export class ScatterView {
       scrub: (position) => { this.player.stop(); this.showReplay(position); },
       goLive: () => this.goLive(),
       search: (query) => this.projector.search(query),
-      zoomToHighlight: () => this.projector.zoomToHighlight(),
+      searchKey: (key, query) => this.projector.searchKey(key, query),
       focus: {
         pick: (i) => this.projector.setFocus(i),
         close: () => this.projector.setFocus(-1),
