@@ -123,6 +123,26 @@ test("uint16 frames: x = min + code / 65535 * (max - min) recovers the layout wi
   assert.deepEqual([...frameLayout({}, new DataView(raw.buffer), 1)], [1.5, -2]);
 });
 
+test("a frame made for another point count is acked and dropped, not drawn", async () => {
+  const { frameValues, receiveFrame } = await import("../src/tsne/frames.js");
+  assert.equal(frameValues({ bounds: [0, 0, 1, 1] }, new DataView(new ArrayBuffer(12))), 6);
+  assert.equal(frameValues({}, new DataView(new ArrayBuffer(12))), 3);
+  const sent = [];
+  let puts = 0;
+  const view = {
+    n: 3, dims: 2, stats: { framesReceived: 0 },
+    model: { send: (message) => sent.push(message) },
+    inbox: { put: () => { puts += 1; return true; } },
+    requestDraw: () => {},
+  };
+  receiveFrame(view, { type: "frame", seq: 7 }, [new DataView(new Float32Array(8).buffer)]);  // 4 points
+  assert.deepEqual(sent, [{ type: "ack", seq: 7 }]);
+  assert.equal(puts, 0);
+  receiveFrame(view, { type: "frame", seq: 8 }, [new DataView(new Float32Array(6).buffer)]);  // 3 points
+  assert.equal(puts, 1);
+  assert.equal(sent.length, 1);
+});
+
 test("3-D orbit camera: rotation is orthonormal, the centre projects to 0, nearer points spread wider", async () => {
   const { CAMERA_DISTANCE, normalization3, orbitBy, PITCH_LIMIT, project, rotation } = await import("../src/tsne/orbit.js");
   const r = rotation({ yaw: 0.7, pitch: -0.4 });

@@ -25,6 +25,8 @@ const OFFLINE_REPLAY_DELAY_MS = 400;
 
 /** Which parts of the view each synced trait affects. */
 export const TRAIT_EFFECTS = {
+  // Points were added: everything sized by N is read again (the traits arrive in one message).
+  n_points: ["labels", "selection", "highlight", "hidden", "searchIndex", "pca", "layout", "keyframes", "focus", "keptShare", "draw"],
   status: ["transport", "progress", "badge", "draw"],
   iteration_count: ["progress"],
   activity: ["progress"],
