@@ -14,7 +14,7 @@ import traitlets
 import nbviz
 
 # pydoc reads every class attribute, ipywidgets' deprecated registries included.
-pytestmark = pytest.mark.filterwarnings("ignore:Widget\..*is deprecated:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings(r"ignore:Widget\..*is deprecated:DeprecationWarning")
 
 
 def exported_widget_classes() -> list[type]:
