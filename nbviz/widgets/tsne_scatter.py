@@ -390,7 +390,7 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
             ))
             shown.set()
 
-        self._show(key="notice", notice=f"placing {n_new:,} new points against {n_old:,} fixed ones…")
+        self._show(key="activity", activity=f"placing {n_new:,} new points against {n_old:,} fixed ones…")
         self._kernel.call(write_grown, key="grow")
         shown.wait(timeout=2.0)  # a view still at N points drops frames of N + M (it acks them)
 
@@ -405,12 +405,13 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
                 self._optimizer.admit(batch)
         except BaseException:
             self._show(key="grow", **kept)
-            self._show(key="notice", notice="")
+            self._show(key="activity", activity="")
             raise
         self._reset_point_data(self._optimizer.data)
         with self._recording_lock:
             self._recorder.clear()
         seconds = time.perf_counter() - started
+        self._show(key="activity", activity="")
         self._show(key="notice", notice=f"added {n_new:,} points (placed in {seconds:.1f} s); "
                                         f"{n_old + n_new:,} points, P rebuilt over all of them")
         self._streamer.force_frame(self._current_frame())
