@@ -13,7 +13,7 @@ and a saved report show the same state:
   {"id", "key", "state": "error" | "cancelled", "message"}
 
 The small maps are the cascade's maps at the resolution the method computes them (the layer's grid),
-as uint8 (value * 255, rounded); maps finer than ``STRIP_MAX_SIDE`` (guided methods work at the
+as unit codes (one byte per value: round(255 v), ``nbviz.report.compact``); maps finer than ``STRIP_MAX_SIDE`` (guided methods work at the
 input's resolution) are averaged over blocks of pixels down to it, for the strip only.
 """
 from __future__ import annotations
@@ -23,9 +23,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import numpy as np
 import torch
 
+from nbviz.report.compact import unit_codes
 from nbviz.widgets.cam_jobs import Job, JobScheduler, throttled
 from nbviz.widgets.kernel_thread import KernelThread
 
@@ -162,15 +162,15 @@ def result_payload(result) -> dict[str, Any]:
 
 
 def strip_bytes(values: torch.Tensor) -> tuple[bytes, tuple[int, int]]:
-    """A (h, w) map in [0, 1] as uint8 bytes, averaged over pixel blocks when larger than STRIP_MAX_SIDE."""
+    """A (h, w) map in [0, 1] as unit codes (``nbviz.report.compact``: round(255 v), one byte per value),
+    averaged over pixel blocks when larger than STRIP_MAX_SIDE."""
     values = values.detach().float().cpu()
     h, w = values.shape
     if max(h, w) > STRIP_MAX_SIDE:
         scale = max(h, w) / STRIP_MAX_SIDE
         size = (max(1, round(h / scale)), max(1, round(w / scale)))
         values = torch.nn.functional.adaptive_avg_pool2d(values[None, None], size)[0, 0]
-    quantised = np.rint(values.clamp(0, 1).numpy() * 255).astype(np.uint8)
-    return quantised.tobytes(), tuple(quantised.shape)
+    return unit_codes(values.numpy()), tuple(values.shape)
 
 
 def verdict_summary(result) -> str:

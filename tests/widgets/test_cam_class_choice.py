@@ -11,6 +11,7 @@ from cam_widget_helpers import CamTinyNet
 from harness import wait_until
 
 from nbviz import cam
+from nbviz.report.compact import UNIT_CODE_ERROR, from_unit_codes
 from nbviz.widgets.cam_explorer import SCORE_STEPS
 from nbviz.widgets.cam_targets import TargetChoice, parse_target_spec
 
@@ -142,8 +143,8 @@ def test_reports_keep_every_new_state(cam_make_explorer, tmp_path):
     state = explorer.export_state()
     key = f"0|features|{a}+{c}-{b}|gradcam"
     assert key in state["_precomputed"]  # the combined choice on screen is saved with the report
-    values = np.frombuffer(state["_precomputed"][key], "<f4").reshape(state["_precomputed_shapes"][key])
-    np.testing.assert_array_equal(values, explorer.compute())
+    values = from_unit_codes(state["_precomputed"][key], state["_precomputed_shapes"][key])
+    np.testing.assert_allclose(values, explorer.compute(), atol=UNIT_CODE_ERROR + 1e-7)
     assert state["versus"] == b and state["extra_targets"] == [c] and "fuse" in state["_layers"]
     explorer.layer = "fuse"
     assert f"0|fuse|{a}+{c}-{b}|gradcam" in explorer.export_state()["_precomputed"]

@@ -4,7 +4,7 @@
 // State comes from the `_sanity` trait (nbviz/widgets/cam_sanity_panel.py); the panel shows it only
 // while it describes the map on screen. Progress updates change the nodes in place, so the Cancel
 // button a user aims at is never replaced between mouse down and mouse up.
-import { asBytes } from "../lib/dataview_float32.js";
+import { asBytes, fromUnitCodes } from "../lib/dataview_float32.js";
 import { h, setChildren } from "./dom.js";
 import { HeatmapCanvas } from "./heatmap_canvas.js";
 
@@ -19,14 +19,12 @@ const RUN_TITLE = "Randomise the model's weights block by block, from the classi
   + `changes (model-parameter randomisation test, ${PAPER}). Runs on a copy of the model.`;
 const SVG = "http://www.w3.org/2000/svg";
 
-/** Map `index` of uint8 map bytes (DataView, ArrayBuffer or typed array) -> { shape, values: Float32Array in [0, 1] }. */
+/** Map `index` of the strip's bytes (unit codes, one byte per value: nbviz.report.compact) -> { shape, values in [0, 1] }. */
 export function decodeStripMap(bytes, shape, index = 0) {
-  const view = asBytes(bytes);
+  const all = asBytes(bytes);
   const size = shape[0] * shape[1];
-  if (view.byteLength < (index + 1) * size) throw new RangeError(`map ${index} of shape ${shape} is past the ${view.byteLength} bytes sent`);
-  const values = new Float32Array(size);
-  for (let i = 0; i < size; i += 1) values[i] = view[index * size + i] / 255;
-  return { shape, values };
+  if (all.byteLength < (index + 1) * size) throw new RangeError(`map ${index} of shape ${shape} is past the ${all.byteLength} bytes sent`);
+  return { shape, values: fromUnitCodes(all.subarray(index * size, (index + 1) * size)) };
 }
 
 export class SanityPanel {
