@@ -157,3 +157,16 @@ def test_closing_stops_the_sanity_worker(cam_make_explorer):
     explorer.close()
     assert thread is not None and wait_until(lambda: not thread.is_alive(), 10)
     assert not [t for t in threading.enumerate() if t.name == "nbviz-cam-sanity" and t.is_alive()]
+
+
+def test_maps_keep_coming_while_a_check_runs(cam_make_explorer, cam_front_end):
+    explorer = cam_make_explorer(model=CamTinyNet(slow_batch_s=0.2))  # the check: 20 maps of >= 0.2 s each
+    browser = cam_front_end(explorer)
+    explorer._on_message(explorer, sanity_request(explorer, "long", method="scorecam"), [])
+    assert wait_until(lambda: explorer._sanity.get("state") == "running" and explorer._sanity.get("done", 0) >= 1, 60)
+    other = (explorer.target + 1) % 5
+    browser.request("main", {"image": 1, "layer": "features.3", "target": other, "method": "layercam"})
+    assert wait_until(lambda: f"1|features.3|{other}|layercam" in browser.maps(), 30)
+    assert explorer._sanity.get("state") == "running"  # the map did not wait for the check
+    explorer._on_message(explorer, {"type": "sanity-cancel", "id": "long"}, [])
+    assert finished(explorer, "long")["state"] == "cancelled"
