@@ -1,6 +1,8 @@
 // CAMExplorer front end: one store of maps and photos per model, any number of views.
 import { MapStore } from "./cam/map_store.js";
 import { PhotoCache } from "./cam/photos.js";
+import { ImageInfo } from "./cam/image_info.js";
+import { decodeUint8Map } from "./lib/uint8_maps.js";
 import { renderExplorer } from "./cam/view.js";
 
 const shared = new WeakMap();
@@ -14,22 +16,25 @@ function sharedState(model) {
     send: (content) => model.send(content),
     offlineMaps: offline ? savedMaps(model) : null,
   });
-  const photos = new PhotoCache(model);
-  const onMessage = (content, buffers) => store.receive(content, buffers);
+  const info = new ImageInfo({ send: (content) => model.send(content), offline });
+  const photos = new PhotoCache(model, info);
+  const onMessage = (content, buffers) => info.receive(content, buffers) || store.receive(content, buffers);
   model.on("msg:custom", onMessage);
   model.on("change:_images", () => photos.clear());
-  state = { store, photos, dispose: () => model.off("msg:custom", onMessage) };
+  state = { store, photos, info, dispose: () => model.off("msg:custom", onMessage) };
   shared.set(model, state);
   return state;
 }
 
-/** Maps saved by export_state: { key: { shape, data } } from `_precomputed` and its shapes. */
+/** Maps saved by export_state: { key: { shape, data } } from `_precomputed` and its shapes
+ * (float32 values, or uint8 codes when `_precomputed_encoding` is "uint8"). */
 function savedMaps(model) {
   const data = model.get("_precomputed") ?? {};
   const shapes = model.get("_precomputed_shapes") ?? {};
+  const uint8 = model.get("_precomputed_encoding") === "uint8";
   const maps = {};
   for (const [key, value] of Object.entries(data)) {
-    if (value && shapes[key]) maps[key] = { shape: shapes[key], data: value };
+    if (value && shapes[key]) maps[key] = { shape: shapes[key], data: uint8 ? decodeUint8Map(value) : value };
   }
   return maps;
 }
@@ -39,7 +44,7 @@ export default {
     sharedState(model);
   },
   render({ model, el }) {
-    const { store, photos } = sharedState(model);
-    return renderExplorer({ model, el, store, photos });
+    const { store, photos, info } = sharedState(model);
+    return renderExplorer({ model, el, store, photos, info });
   },
 };

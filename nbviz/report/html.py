@@ -13,6 +13,7 @@ from typing import Any
 
 from nbviz import __version__
 from nbviz.report.buffers import encode_buffers, separate_buffers
+from nbviz.report.children import lift_children
 from nbviz.report.errors import UnsupportedWidgetError
 from nbviz.report.files import writable_target, write_atomically
 from nbviz.report.options import route_options
@@ -53,8 +54,12 @@ def to_html(path: str | os.PathLike, *widgets: Any, title: str | None = None, **
         front_end = _front_end(widget)
         bundles.setdefault(front_end.name, front_end.esm)
         widget_id = f"w{index}"
-        entries.append({"id": widget_id, "bundle": front_end.name, "css": front_end.css,
-                        **_embedded_state(widget, widget_options)})
+        state, children = lift_children(widget_id, _exported_state(widget, widget_options))
+        entries.append({"id": widget_id, "bundle": front_end.name, "css": front_end.css, **_embedded_state(state)})
+        for child_id, child in children:
+            bundles.setdefault(child.front_end.name, child.front_end.esm)
+            entries.append({"id": child_id, "bundle": child.front_end.name, "css": child.front_end.css,
+                            "embedded": True, **_embedded_state(child.state)})
         sections.append(ReportSection(widget_id, type(widget).__name__))
 
     page = render_page(
@@ -79,14 +84,18 @@ def _front_end(widget: HTMLReportable) -> FrontEnd:
     return front_end
 
 
-def _embedded_state(widget: HTMLReportable, options: dict[str, Any]) -> dict[str, Any]:
-    """The widget's exported state, `_offline` set, with binary values lifted out as base64 buffers."""
+def _exported_state(widget: HTMLReportable, options: dict[str, Any]) -> dict[str, Any]:
     state = widget.export_state(**options)
     if not isinstance(state, dict):
         raise TypeError(
             f"{type(widget).__name__}.export_state() returned {type(state).__name__}; it must "
             "return a dict of trait values"
         )
+    return state
+
+
+def _embedded_state(state: dict[str, Any]) -> dict[str, Any]:
+    """An exported state, `_offline` set, with binary values lifted out as base64 buffers."""
     clean, buffer_paths, buffers = separate_buffers({**state, "_offline": True})
     return {"state": clean, "buffer_paths": buffer_paths, "buffers": encode_buffers(buffers)}
 
