@@ -78,14 +78,20 @@ def photo_state(explorer: CAMExplorer, saved: Sequence[int]) -> dict[str, Any]:
             "_probabilities": probabilities, "_topk": topk}
 
 
-def jpeg(photo: Any, max_side: int) -> bytes:
-    """JPEG bytes of a PIL image shrunk (never enlarged) to at most `max_side` pixels a side."""
+def shrunk(photo: Any, max_side: int, resample: Any = None) -> Any:
+    """An RGB copy of a PIL image, shrunk (never enlarged) to at most `max_side` pixels a side."""
     from PIL import Image
 
     image = photo.convert("RGB")
     if max(image.size) > max_side:
         scale = max_side / max(image.size)
-        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.BILINEAR)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.BILINEAR if resample is None else resample)
+    return image
+
+
+def jpeg(photo: Any, max_side: int) -> bytes:
+    """JPEG bytes of a PIL image shrunk (never enlarged) to at most `max_side` pixels a side."""
     buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=JPEG_QUALITY)
+    shrunk(photo, max_side).save(buffer, format="JPEG", quality=JPEG_QUALITY)
     return buffer.getvalue()

@@ -22,7 +22,7 @@ import traitlets
 from nbviz.widgets.cam_gallery import LazyImages
 from nbviz.widgets.cam_inputs import PreparedImage, to_pil
 from nbviz.widgets.kernel_thread import KernelThread
-from nbviz.widgets.lens_export import DEFAULT_MAX_IMAGES
+from nbviz.widgets.lens_export import DEFAULT_MAX_IMAGES, shrunk
 from nbviz.widgets.lens_group import GroupResult, GroupWorker
 from nbviz.widgets.link import LinkedViews
 
@@ -299,11 +299,7 @@ def _thumbnail(entry: Any, side: int) -> np.ndarray:
     """An RGB uint8 thumbnail of at most `side` pixels a side (never enlarged)."""
     from PIL import Image
 
-    photo = _photo(entry)
-    if max(photo.size) > side:
-        scale = side / max(photo.size)
-        photo = photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))), Image.BOX)
-    return np.asarray(photo, dtype=np.uint8)
+    return np.asarray(shrunk(_photo(entry), side, Image.BOX), dtype=np.uint8)
 
 
 def _stack(thumbnails: list[np.ndarray]) -> np.ndarray | None:

@@ -166,3 +166,33 @@ def test_report_embeds_both_widgets_with_uint8_maps(pair, tmp_path):
     assert all(p[:2] == b"\xff\xd8" for p in photos)
     assert [row[0] for row in state["_topk"]] == [explorer.top_classes(1, i)[0] for i in range(N)]
     link.close()
+
+
+@pytest.mark.browser
+def test_linked_report_clicks_paint_saved_maps_offline(pair, page_for_html, screenshot, tmp_path):
+    """The browser half of the link (lens_link's initialize) in an exported file, network blocked."""
+    scatter, explorer = pair
+    from nbviz.demo import run_to_completion
+
+    run_to_completion(scatter)
+    link = nbviz.link(scatter, explorer)
+    path = nbviz.to_html(tmp_path / "linked.html", link, max_images=N)
+    page = page_for_html(path, wait_for=".nbviz-lens .nbviz-cam")
+    hook = "document.querySelector('.nbviz-lens .nbviz-tsne').nbviz"
+    page.wait_for_function(f"""() => {{ const h = {hook}; if (!h) return false;
+        window.sawReplay = window.sawReplay || h.stats().mode === "replay";
+        return window.sawReplay && h.stats().mode === "live" && h.layoutIsStatic(); }}""", timeout=60_000)
+    plot = page.locator(".nbviz-lens .nbviz-tsne .plot").first
+    rect = plot.bounding_box()
+    points = np.array(page.evaluate(f"() => {{ const h = {hook}; return [...Array({N}).keys()].map((i) => h.screenPosition(i)); }}"))
+    d = np.linalg.norm(points[:, None] - points[None], axis=-1)
+    np.fill_diagonal(d, np.inf)
+    inside = [i for i in range(N) if 30 < points[i, 0] < rect["width"] - 30 and 30 < points[i, 1] < rect["height"] - 30]
+    target = max(inside, key=lambda i: d[i].min())
+    page.mouse.click(rect["x"] + points[target, 0], rect["y"] + points[target, 1])
+    key = f"{target}|{explorer.layer}|{explorer.top_classes(1, target)[0]}|{explorer.method}"
+    cam = page.locator(".nbviz-lens .nbviz-cam").first
+    page.wait_for_function("([el, key]) => el.dataset.paintedKey === key", arg=[cam.element_handle(), key], timeout=30_000)
+    screenshot(page.locator(".nbviz-lens").first, "link_report_click.png")
+    assert page.blocked_requests == [] and page.console_errors == []
+    link.close()
