@@ -33,7 +33,8 @@ class TSNEConfig:
       the noise that fills missing PCA directions, and the sample that checks approximate
       neighbours. A PCA start itself is deterministic.
     - device: torch device for the optimisation; None = CUDA when available, else the CPU.
-    - method: repulsion "exact" (all pairs), "fft" (interpolation, 2-D) or "auto" (cheaper one).
+    - method: repulsion "exact" (all pairs), "fft" (interpolation on a grid, 2-D and 3-D) or
+      "auto" (per step, whichever is estimated cheaper).
     - neighbors: kNN search "exact", "approx" (faiss HNSW, recall checked against exact search
       on a sample) or "auto" (exact while it is cheap, see `nbviz.tsne.neighbors`).
     - verbose: a progress bar during `TSNE.fit` (iteration, KL, phase): True, False, or "auto"
@@ -63,8 +64,8 @@ class TSNEConfig:
         check_positive("learning_rate", self.learning_rate, allow="auto")
         if self.method not in METHODS:
             raise TSNEError(f"method must be one of {_listed(METHODS)}, got {self.method!r}")
-        if self.method == "fft" and self.n_components != 2:
-            raise TSNEError(f"method='fft' works in 2-D only; use method='exact' for n_components={self.n_components}")
+        if self.method == "fft" and self.n_components not in (2, 3):
+            raise TSNEError(f"method='fft' works in 2-D and 3-D only; use method='exact' for n_components={self.n_components}")
         if self.neighbors not in NEIGHBOR_METHODS:
             raise TSNEError(f"neighbors must be one of {_listed(NEIGHBOR_METHODS)}, got {self.neighbors!r}")
         if isinstance(self.init, str) and self.init not in INITS:

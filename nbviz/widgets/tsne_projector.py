@@ -90,11 +90,9 @@ class ProjectorTools(traitlets.HasTraits):
 
     def _init_projector(self, matrix: Any, color: Any, color_label: str, colormap: str) -> None:
         """Keep the data for neighbour queries and set the colour traits (after the widget's own)."""
-        from nbviz.tsne.point_neighbors import PointNeighbors
         from nbviz.widgets.cam_colormaps import colormap_lut
 
-        self._point_neighbors = PointNeighbors(matrix)
-        self._kept_cache: dict[tuple[int, str], tuple[Any, Any]] = {}
+        self._reset_point_data(matrix)
         try:
             lut = colormap_lut(colormap)
         except ValueError as exc:
@@ -105,6 +103,13 @@ class ProjectorTools(traitlets.HasTraits):
             self.color_label = color_label
             if color is not None:
                 self.color_values, self.color_range = encode_color(color, self.n_points)
+
+    def _reset_point_data(self, matrix: Any) -> None:
+        """The data grew (points were added): answer neighbour queries over all of it."""
+        from nbviz.tsne.point_neighbors import PointNeighbors
+
+        self._point_neighbors = PointNeighbors(matrix)
+        self._kept_cache: dict[tuple[int, str], tuple[Any, Any]] = {}
 
     # ---- Python API ---------------------------------------------------------------------------
     def search(self, query: str) -> list[int]:

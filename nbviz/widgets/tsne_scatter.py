@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 import numpy as np
 import traitlets
 
+from nbviz.tsne.errors import TSNEError
 from nbviz.widgets.base import NbvizWidget
 from nbviz.widgets.kernel_thread import KernelThread
 from nbviz.widgets.live_settings import LiveSettings
@@ -277,6 +278,111 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         if not self._streamer.alive:
             self._publish_settled()
         self._streamer.start(paused=False)
+
+    def add_points(
+        self,
+        X_new: Any,
+        *,
+        labels: Any = None,
+        texts: Sequence[Any] | None = None,
+        images: Any = None,
+        color: Any = None,
+        **placement: Any,
+    ) -> range:
+        """Add the rows of `X_new` (M x D, the columns the plot was made from) as new points.
+
+        Each new point is placed against the layout as it is, which stays put while they move in
+        (the placement of `nbviz.tsne.TSNE.transform`, openTSNE's defaults: perplexity 5, start
+        at the median of the 25 nearest points, 250 iterations; `placement` overrides them, see
+        `nbviz.tsne.transform.TransformSettings`), streamed live. Then the run holds N + M points:
+        neighbours and P are rebuilt over all of them, so play (or a running optimisation)
+        optimises every point from there. The replay timeline restarts at this moment, and the
+        PCA view shows each new point at the median PCA position of its nearest fitted points.
+
+        A plot made with `labels`, `texts`, `images` or `color` needs them for the new points
+        too (new label values join the legend). Everything is checked before anything changes:
+        a bad argument raises `nbviz.tsne.TSNEError` (or ValueError) and the plot stays as it was;
+        an error while placing is shown in the widget and the plot goes back to its N points.
+        Returns the new points' indices, range(N, N + M). The placement runs in the background,
+        between two steps of a running or paused optimisation; on a finished or stopped one,
+        `wait()` blocks until it is done.
+        """
+        from nbviz.tsne import as_matrix
+        from nbviz.tsne.transform import TransformSettings
+        from nbviz.widgets.tsne_growth import joined_extras
+
+        try:
+            settings = TransformSettings(**placement)
+        except TypeError as error:
+            raise TSNEError(f"unknown placement setting ({error}); valid ones: "
+                            f"{', '.join(TransformSettings.__annotations__)}") from None
+        matrix = as_matrix(X_new)
+        if matrix.ndim != 2 or matrix.shape[1] != self._optimizer.n_features:
+            raise TSNEError(f"X_new has {matrix.shape[1]} columns but the plot was made from "
+                            f"{self._optimizer.n_features}; pass rows with the same columns, in the same order")
+        n_old, n_new = self.n_points, int(matrix.shape[0])
+        grown = joined_extras(self, n_new, labels=labels, texts=texts, images=images, color=color)
+        self._show(key="error", error="")
+        grow = self._guarded(lambda: self._grow(matrix, grown, settings))
+        if self._streamer.alive:  # running or paused: placed between two steps
+            self._streamer.submit(grow)
+        elif self._reached_target():  # a finished run: the worker places them and finishes again
+            self._streamer.start(paused=False)
+            self._streamer.submit(grow)
+        else:  # never started, or stopped: a paused worker places them and stops
+            self._streamer.start(paused=True)
+            self._streamer.submit(grow)
+            self._streamer.submit(lambda: self._streamer.stop(timeout=0))
+        return range(n_old, n_old + n_new)
+
+    def _grow(self, matrix: Any, grown: dict[str, Any], settings: Any) -> None:
+        """Worker: show the plot with the new points at their starts, stream their placement
+        against the fixed layout, then grow the run (see `add_points`). On failure the plot's
+        traits go back to the old points and the run is unchanged."""
+        import time
+
+        import torch
+
+        n_old, n_new = self.n_points, int(matrix.shape[0])
+        started = time.perf_counter()
+        with self._engine_lock:
+            batch = self._optimizer.prepare_points(matrix, settings)
+            pca_start = np.concatenate([self._optimizer.initial_embedding, _layout_to_numpy(batch.start)])
+        kept = {name: getattr(self, name) for name in (*grown, "pca_positions", "positions", "positions_seq")}
+        shown = threading.Event()
+
+        def write_grown() -> None:
+            self._write_traits(dict(
+                grown, pca_positions=pca_start.tobytes(), positions_seq=self._streamer.last_seq,
+                positions=_layout_to_numpy(torch.cat([batch.fitted_layout, batch.layout])).tobytes(),
+            ))
+            shown.set()
+
+        self._show(key="notice", notice=f"placing {n_new:,} new points against {n_old:,} fixed ones…")
+        self._kernel.call(write_grown, key="grow")
+        shown.wait(timeout=2.0)  # a view still at N points drops frames of N + M (it acks them)
+
+        def stream(_iteration: int, placed: torch.Tensor) -> None:
+            frame = self._current_frame()
+            frame.embedding = torch.cat([batch.fitted_layout, placed])
+            self._streamer.offer_frame(frame)
+
+        try:
+            batch.place(stream)
+            with self._engine_lock:
+                self._optimizer.admit(batch)
+        except BaseException:
+            self._show(key="grow", **kept)
+            self._show(key="notice", notice="")
+            raise
+        self._reset_point_data(self._optimizer.data)
+        with self._recording_lock:
+            self._recorder.clear()
+        seconds = time.perf_counter() - started
+        self._show(key="notice", notice=f"added {n_new:,} points (placed in {seconds:.1f} s); "
+                                        f"{n_old + n_new:,} points, P rebuilt over all of them")
+        self._streamer.force_frame(self._current_frame())
+        self._publish_settled()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the run has ended (finished, stopped or failed); True if it finished.
