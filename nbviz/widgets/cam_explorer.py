@@ -108,7 +108,7 @@ class CAMExplorer(NbvizWidget):
     ) -> None:
         from nbviz import cam
 
-        model, transform, labels = _resolve_defaults(model, transform, labels)
+        model, transform, labels = _resolve_defaults(model, transform, labels, lazy=isinstance(images, LazyImages))
         if images is None:
             from nbviz.data import sample_image
 
@@ -584,8 +584,9 @@ class CAMExplorer(NbvizWidget):
 
 
 # ---- helpers --------------------------------------------------------------------------------------
-def _resolve_defaults(model, transform, labels):
-    """The embedded pretrained model when `model` is None; its transform and labels when it is used."""
+def _resolve_defaults(model, transform, labels, lazy=False):
+    """The embedded pretrained model when `model` is None; its transform and labels when it is used.
+    `lazy`: the images are a LazyImages collection, which prepares its own model inputs."""
     from nbviz.models import EfficientNetLite
 
     if model is None:
@@ -595,7 +596,7 @@ def _resolve_defaults(model, transform, labels):
         return model, transform or default_transform, labels if labels is not None else default_labels
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if transform is None:
+    if transform is None and not lazy:
         if isinstance(model, EfficientNetLite):
             from nbviz.data import imagenet_classes, pretrained_transform
 

@@ -52,7 +52,7 @@ class ImageGallery:
     def __init__(
         self,
         images: ImageLike | Sequence[ImageLike] | LazyImages,
-        transform: Callable[[Any], torch.Tensor],
+        transform: Callable[[Any], torch.Tensor] | None,
         device: torch.device,
         predict: Callable[[torch.Tensor], torch.Tensor],
     ) -> None:

@@ -5,8 +5,9 @@ probabilities and predicted class, and a small thumbnail. A TSNEScatter lays the
 (coloured by true label, predicted label or confidence; mistakes ringed); a CAMExplorer over the
 same images, read lazily (`LazyImages`: an image is decoded again only when it is shown), shows
 where the model looked. Both are children of this widget (anywidget composition): clicking point i
-shows image i with its predicted class; a lasso fills the group panel with the group's mean map
-(`lens_group`); `to_html` keeps clicking and lassoing working offline (`lens_export`).
+shows image i with its predicted class (its map prepared while the pointer rested on the point,
+`lens_prefetch`); a lasso fills the group panel with the group's mean map (`lens_group`); `to_html`
+keeps clicking and lassoing working offline (`lens_export`).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from nbviz.widgets.cam_inputs import PreparedImage, to_pil
 from nbviz.widgets.kernel_thread import KernelThread
 from nbviz.widgets.lens_export import DEFAULT_MAX_IMAGES, shrunk
 from nbviz.widgets.lens_group import GroupResult, GroupWorker
+from nbviz.widgets.lens_prefetch import HoverPrefetcher
 from nbviz.widgets.link import LinkedViews
 
 COLOR_BY = ("label", "predicted", "confidence")
@@ -109,7 +111,7 @@ class ModelLens(LinkedViews):
         self.features = feats
         explorer = CAMExplorer(
             model, LazyImages(len(feats), self._loader(source, feats.indices, transform), probabilities=feats.probs),
-            transform=transform or _unused_transform, labels=class_names)
+            labels=class_names)
         try:
             predicted = feats.predicted
             confidence = feats.probs[np.arange(len(feats)), predicted].astype("<f4")
@@ -134,7 +136,9 @@ class ModelLens(LinkedViews):
             raise
         self._kernel = KernelThread()
         self._group = GroupWorker(explorer, lambda result: self._kernel.call(lambda: self._show_group(result), key="group"))
+        self._prefetch = HoverPrefetcher(explorer)
         self.on_msg(self._on_message)
+        scatter.on_msg(self._on_scatter_message)
         scatter.observe(self._on_lasso, "selection")
         explorer.observe(self._on_map_choice, ["layer", "method"])
         self._apply_color()
@@ -169,6 +173,7 @@ class ModelLens(LinkedViews):
         """Stop the group worker and close the lens with its scatter and explorer."""
         if hasattr(self, "_group"):  # absent when the constructor failed before making it
             self._group.cancel()
+            self._prefetch.close()
             self._kernel.close()
         scatter, explorer = self.scatter, self.explorer
         super().close()
@@ -226,6 +231,11 @@ class ModelLens(LinkedViews):
                 self._group_shape = list(result.mean.shape) if result.mean is not None else []
                 self._group_maps = result.maps
 
+    def _on_scatter_message(self, _widget: Any, content: Any, _buffers: list) -> None:
+        """The scatter's "hover": prepare that point's map before it is clicked (lens_prefetch)."""
+        if isinstance(content, dict) and content.get("type") == "hover":
+            self._prefetch.hovered(int(content.get("index", -1)))
+
     def _on_message(self, _widget: Any, content: Any, _buffers: list) -> None:
         if isinstance(content, dict) and content.get("type") == "cancel_group":
             self._group.cancel()
@@ -246,11 +256,6 @@ class ModelLens(LinkedViews):
 
 
 # ---- helpers --------------------------------------------------------------------------------------
-def _unused_transform(image: Any) -> torch.Tensor:
-    """Stands in for the explorer's transform: a lazy collection prepares its own model inputs."""
-    raise RuntimeError("ModelLens prepares the explorer's images itself")
-
-
 def _label_array(labels: Any, n_images: int) -> np.ndarray | None:
     if labels is None:
         return None

@@ -101,7 +101,7 @@ def test_lazy_images_are_prepared_only_when_shown(digits_example):
         return PreparedImage(torch.from_numpy(images[i])[None, None], to_pil(images[i]), f"digit {i}")
 
     lazy = LazyImages(len(images), load)
-    explorer = nbviz.CAMExplorer(digits_example.model, lazy, transform=lambda image: None, labels=digits_example.classes)
+    explorer = nbviz.CAMExplorer(digits_example.model, lazy, labels=digits_example.classes)
     try:
         assert set(loaded) == {0} and explorer.n_images == len(images) and explorer._images == []
         sent = []

@@ -81,6 +81,55 @@ def test_lasso_gives_the_mean_of_each_images_map(lens):
     assert lens.group_status == "idle" and lens.group_indices == [] and lens._group_mean == b""
 
 
+def test_group_reports_progress_and_stops_on_cancel(lens, monkeypatch):
+    import threading
+    import time
+
+    import nbviz.widgets.lens_group as lens_group
+
+    monkeypatch.setattr(lens_group, "GROUP_BATCH", 1)
+    original, gate, seen = lens.explorer.compute_batch, threading.Event(), []
+
+    def slow(*args, **kwargs):
+        seen.append((lens.group_status, lens.group_done))
+        gate.wait(10)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(lens.explorer, "compute_batch", slow)
+    lens.scatter.selection = list(range(10))
+    deadline = time.monotonic() + 10
+    while not seen and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert seen[0] == ("computing", 0) and lens.group_total == 10
+    lens._on_message(lens, {"type": "cancel_group"}, [])  # the panel's Cancel button
+    gate.set()
+    assert lens.wait_group(30)
+    assert lens.group_status == "cancelled" and lens.group_done == 1
+    assert lens.group_indices == [], "a cancelled group leaves no partial result in the traits"
+    monkeypatch.undo()
+    lens.scatter.selection = []
+    assert lens.wait_group(10)
+
+
+def test_hovering_a_point_prepares_its_map_before_the_click(lens):
+    import time
+
+    point = 117  # in no group of the other tests, so not cached yet
+    explorer = lens.explorer
+    key = f"{point}|{explorer.layer}|{int(lens.features.predicted[point])}|{explorer.method}"
+    assert explorer._cached(key) is None
+    lens.scatter._handle_custom_msg({"type": "hover", "index": point}, [])  # what the view sends
+    deadline = time.monotonic() + 30
+    while point not in lens._prefetch.computed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    prepared = explorer._cached(key)
+    assert prepared is not None
+    expected = explorer._explain(explorer._choice(None, int(lens.features.predicted[point]), None, point))
+    np.testing.assert_allclose(prepared, expected, atol=1e-5)
+    lens.scatter.focus = point  # the click then finds the map in the cache
+    assert explorer.compute() is not None and explorer._cached(key) is prepared
+
+
 def test_colour_by_label_prediction_or_confidence(lens, digits_example):
     lens.color_by = "label"
     assert np.array_equal(np.frombuffer(lens.scatter.label_codes, "<u2"), digits_example.labels[:N])

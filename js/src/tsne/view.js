@@ -99,6 +99,11 @@ export class ScatterView {
 
   get offline() { return Boolean(this.model.get("_offline")); }
 
+  /** Tell the kernel which point the pointer rests on (a ModelLens prepares its map before the click). */
+  noteHover(i) {
+    if (!this.offline) this.model.send({ type: "hover", index: i });
+  }
+
   get n() { return this.model.get("n_points"); }
 
   /** Coordinates per point: 2, or 3 for a point cloud seen through the orbit camera. */
