@@ -66,7 +66,11 @@ class LinkedViews(NbvizWidget):
         `max_images` points (current layer and method, each image's most probable class), stored
         as uint8 at feature resolution; the other points keep their photo, marked "not saved"."""
         state = super().export_state()
-        state["scatter"] = report.ChildWidget(self.scatter.front_end(), self.scatter.export_state())
+        scatter_state = self.scatter.export_state()
+        # The neighbours listed are the exported focus's; a click in the report moves the focus
+        # without a kernel to find the new point's, so none are listed (the view says why).
+        scatter_state.update(focus_neighbors=[], focus_distances=[])
+        state["scatter"] = report.ChildWidget(self.scatter.front_end(), scatter_state)
         state["explorer"] = report.ChildWidget(
             self.explorer.front_end(), explorer_report_state(self.explorer, self.scatter, max_images=max_images))
         return state

@@ -149,6 +149,7 @@ def test_report_embeds_both_widgets_with_uint8_maps(pair, tmp_path):
     assert entries["w0"]["state"]["scatter"] == "anywidget:w0.scatter"
     assert entries["w0"]["state"]["explorer"] == "anywidget:w0.explorer"
     assert entries["w0.scatter"]["embedded"] and entries["w0.explorer"]["embedded"]
+    assert scatter.focus_neighbors and entries["w0.scatter"]["state"]["focus_neighbors"] == []
     child = entries["w0.explorer"]
     state, buffers = child["state"], {tuple(p): base64.b64decode(b) for p, b in zip(child["buffer_paths"], child["buffers"])}
     assert state["_precomputed_encoding"] == "uint8"
