@@ -8,7 +8,7 @@ and `model.widget_manager.get_model(id)` give its model.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from nbviz.report.protocol import FrontEnd
@@ -19,10 +19,12 @@ WIDGET_REF_PREFIX = "anywidget:"
 
 @dataclass(frozen=True)
 class ChildWidget:
-    """A child widget in an exported state: its front end and its own exported state."""
+    """A child widget in an exported state: its front end, its own exported state, and the names of
+    its state keys in the report's size summary (the widget's `report_part_labels`)."""
 
     front_end: FrontEnd
     state: dict[str, Any]
+    part_labels: dict[str, str] = field(default_factory=dict)
 
 
 def lift_children(parent_id: str, state: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, ChildWidget]]]:
@@ -34,7 +36,7 @@ def lift_children(parent_id: str, state: dict[str, Any]) -> tuple[dict[str, Any]
         if isinstance(value, ChildWidget):
             child_id = f"{parent_id}.{name}"
             child_state, grandchildren = lift_children(child_id, value.state)
-            found.append((child_id, ChildWidget(value.front_end, child_state)))
+            found.append((child_id, ChildWidget(value.front_end, child_state, value.part_labels)))
             found.extend(grandchildren)
             lifted[name] = WIDGET_REF_PREFIX + child_id
     return lifted, found

@@ -339,10 +339,11 @@ class TSNEOptimizer:
         """Start again from a fresh initial layout: iteration 0, momentum and gains reset.
 
         P, perplexity and learning rate are kept; exaggeration returns to the schedule. The new
-        start: with a `random_state`, seeded Gaussian noise of std 1e-4 whatever the init, so
-        each seed gives its own run (a PCA start is deterministic, so a seed could not change
-        it); without one, a freshly seeded random start under init="random", and the same
-        start as before under init="pca" or an init array.
+        start: with a `random_state`, Gaussian noise of std 1e-4 drawn with that seed whatever
+        the init, so seeds 0 and 1 give different runs and one seed repeats its run (a PCA
+        start is the same for every seed, so a seed could not change it); without one, a
+        freshly seeded random start under init="random", and the same start as before under
+        init="pca" or an init array.
         """
         with self._lock:
             if random_state is not None or (isinstance(self._config.init, str) and self._config.init == "random"):

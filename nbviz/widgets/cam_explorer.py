@@ -26,6 +26,7 @@ import numpy as np
 import torch
 import traitlets
 
+from nbviz.report.compact import unit_codes
 from nbviz.widgets.base import NbvizWidget
 from nbviz.widgets.cam_colormaps import COLORMAPS, colormap_luts
 from nbviz.widgets.cam_gallery import ImageGallery, LazyImages
@@ -69,16 +70,16 @@ class CAMExplorer(NbvizWidget):
 
     _bundle_name = "cam_explorer"
     _summary = "class-activation map explorer"
+    report_part_labels = {"_precomputed": "maps", "_images": "photos", "_probabilities": "predictions"}
 
     # Choices, readable and settable from Python, saved with the notebook.
-    layer = traitlets.Unicode("").tag(sync=True)
-    target = traitlets.Int(0).tag(sync=True)
-    method = traitlets.Unicode("gradcam").tag(sync=True)
-    image_index = traitlets.Int(0).tag(sync=True)
-    _n_images = traitlets.Int(0).tag(sync=True)
-    opacity = traitlets.Float(0.5, min=0.0, max=1.0).tag(sync=True)
-    colormap = traitlets.Unicode("jet").tag(sync=True)
-    threshold = traitlets.Float(0.0, min=0.0, max=1.0).tag(sync=True)
+    layer = traitlets.Unicode("", help="The layer the map is computed at: one of `layers` (names as in model.named_modules()).").tag(sync=True)
+    target = traitlets.Int(0, help="The class the map explains, as an index into `class_names` (default: the image's top prediction).").tag(sync=True)
+    method = traitlets.Unicode("gradcam", help="The CAM method: one of `methods` (canonical names such as 'gradcam', 'gradcam++', 'scorecam').").tag(sync=True)
+    image_index = traitlets.Int(0, help="Which image is shown, 0-based, when several were given.").tag(sync=True)
+    opacity = traitlets.Float(0.5, min=0.0, max=1.0, help="Opacity of the heatmap over the photo: 0 (photo only) to 1 (map only).").tag(sync=True)
+    colormap = traitlets.Unicode("jet", help="Colormap of the heatmap: 'jet', 'turbo', 'viridis', 'inferno', 'magma', 'plasma' or 'gray'.").tag(sync=True)
+    threshold = traitlets.Float(0.0, min=0.0, max=1.0, help="Map values below this (0 to 1, the map's own scale) are not drawn, so only the strongest regions show.").tag(sync=True)
 
     # What the front end needs once: choices, class names, photos, predictions, colormaps.
     _layers = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -87,10 +88,11 @@ class CAMExplorer(NbvizWidget):
     _images = traitlets.List(traitlets.Bytes()).tag(sync=True)
     _image_mimes = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _image_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _n_images = traitlets.Int(0).tag(sync=True)  # all images; a LazyImages collection sends photos on request
     _probabilities = traitlets.List(traitlets.Bytes()).tag(sync=True)
     _topk = traitlets.List(traitlets.List(traitlets.Int())).tag(sync=True)
     _colormaps = traitlets.Dict().tag(sync=True)
-    # Offline report only (filled by export_state): key -> float32 bytes, key -> [h, w].
+    # Offline report only (filled by export_state): key -> uint8 unit codes, key -> [h, w].
     _precomputed = traitlets.Dict().tag(sync=True)
     _precomputed_shapes = traitlets.Dict().tag(sync=True)
 
@@ -106,6 +108,12 @@ class CAMExplorer(NbvizWidget):
         topk: int = 10,
         **traits: Any,
     ) -> None:
+        """Run `model` once on each image for its predictions; maps are computed when asked for.
+
+        Every argument is described in the class docstring; `traits` set the public traits
+        (`layer`, `target`, `method`, `image_index`, `opacity`, `colormap`, `threshold`).
+        Bad input raises ValueError naming the argument and the choices.
+        """
         from nbviz import cam
 
         model, transform, labels = _resolve_defaults(model, transform, labels, lazy=isinstance(images, LazyImages))
@@ -197,6 +205,7 @@ class CAMExplorer(NbvizWidget):
 
     @property
     def class_names(self) -> list[str]:
+        """The class names, indexed by `target`."""
         return list(self._class_names)
 
     def compute_batch(
@@ -306,7 +315,7 @@ class CAMExplorer(NbvizWidget):
                         except cam.CAMError as error:
                             log.info("export_state: %s left out: %s", choice.key, error)
                             continue
-                        data[choice.key] = _float32_bytes(values)
+                        data[choice.key] = unit_codes(values)  # a quarter of float32, same colours
                         shapes[choice.key] = list(values.shape)
         state = super().export_state()
         if self._gallery.lazy:

@@ -24,6 +24,15 @@ if TYPE_CHECKING:
     from nbviz.widgets.tsne_scatter import TSNEScatter
 
 
+class WidgetReference(anywidget.WidgetTrait):
+    """anywidget's widget-reference trait (synced as "anywidget:<model id>") with a help text."""
+
+    def __init__(self, help: str) -> None:
+        super().__init__()
+        self.help = help
+        self.metadata["help"] = help
+
+
 class LinkedViews(NbvizWidget):
     """A TSNEScatter and a CAMExplorer whose point i is image i (see the module docstring).
 
@@ -35,12 +44,13 @@ class LinkedViews(NbvizWidget):
     _bundle_name = "lens_link"
     _summary = "t-SNE scatter linked to a class-activation map explorer"
 
-    scatter = anywidget.WidgetTrait().tag(sync=True)
-    explorer = anywidget.WidgetTrait().tag(sync=True)
-    #: What a lasso does to the explorer: "first" shows the first selected image, "none" nothing.
-    selection_mode = traitlets.Unicode("first").tag(sync=True)
+    scatter = WidgetReference("The TSNEScatter whose clicks and lassos choose the image (read-only).").tag(sync=True)
+    explorer = WidgetReference("The CAMExplorer that shows point i's image i (read-only).").tag(sync=True)
+    selection_mode = traitlets.Unicode("first", help="What a lasso does to the explorer: 'first' shows the first selected image, 'none' nothing.").tag(sync=True)
 
     def __init__(self, scatter: TSNEScatter, explorer: CAMExplorer, **traits: Any) -> None:
+        """Link `scatter` to `explorer` (same number of points and images; see `check_linkable`);
+        `traits` set e.g. `selection_mode`."""
         check_linkable(scatter, explorer)
         super().__init__(scatter=scatter, explorer=explorer, **traits)
         scatter.observe(self._on_focus, "focus")

@@ -53,19 +53,19 @@ class ModelLens(LinkedViews):
     _bundle_name = "model_lens"
     _summary = "model lens: t-SNE of a model's features linked to its class-activation maps"
 
-    color_by = traitlets.Unicode("predicted").tag(sync=True)
-    group_limit = traitlets.Int(DEFAULT_GROUP_LIMIT).tag(sync=True)
+    color_by = traitlets.Unicode("predicted", help="What colours the scatter: 'label' (true label), 'predicted' (the model's class) or 'confidence' (probability of the predicted class).").tag(sync=True)
+    group_limit = traitlets.Int(DEFAULT_GROUP_LIMIT, help="The most images of a lasso whose maps enter the group's mean (the first ones selected); each costs one map.").tag(sync=True)
     # Per-point colouring, for the browser's colour switch (live and in a report).
     _label_codes = traitlets.Bytes(b"").tag(sync=True)
     _predicted_codes = traitlets.Bytes(b"").tag(sync=True)
     _class_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _confidence = traitlets.Bytes(b"").tag(sync=True)
     # The group panel: status, progress, the images in the mean, the mean and each image's map.
-    group_status = traitlets.Unicode("idle").tag(sync=True)
-    group_done = traitlets.Int(0).tag(sync=True)
-    group_total = traitlets.Int(0).tag(sync=True)
-    group_message = traitlets.Unicode("").tag(sync=True)
-    group_indices = traitlets.List(traitlets.Int()).tag(sync=True)
+    group_status = traitlets.Unicode("idle", help="Read-only: the lasso group's maps: 'idle', 'computing', 'done', 'cancelled' or 'error'.").tag(sync=True)
+    group_done = traitlets.Int(0, help="Read-only: how many of the group's maps are computed.").tag(sync=True)
+    group_total = traitlets.Int(0, help="Read-only: how many maps the group needs (at most `group_limit`).").tag(sync=True)
+    group_message = traitlets.Unicode("", help="Read-only: what the group panel says (how many images the mean covers, or the error).").tag(sync=True)
+    group_indices = traitlets.List(traitlets.Int(), help="Read-only: the points whose maps the group's mean covers, in selection order.").tag(sync=True)
     _group_mean = traitlets.Bytes(b"").tag(sync=True)  # float32 h x w
     _group_maps = traitlets.Bytes(b"").tag(sync=True)  # uint8 K x h x w
     _group_shape = traitlets.List(traitlets.Int()).tag(sync=True)
@@ -84,6 +84,11 @@ class ModelLens(LinkedViews):
         autostart: bool = True,
         **tsne_params: Any,
     ) -> None:
+        """Run `model` once over `images` (`nbviz.features`), lay out the features with t-SNE and
+        link the scatter to a lazily reading CAMExplorer. `batch_size` and `progress` go to
+        `nbviz.features` (a progress bar over the images); with `autostart` the t-SNE starts at
+        once. Raises ModelLensError / FeaturesError (both ValueErrors) naming the fix for bad input,
+        before any widget is shown."""
         from nbviz.lens import features as compute_features
         from nbviz.lens.image_sources import image_source
         from nbviz.widgets.cam_explorer import CAMExplorer

@@ -29,6 +29,7 @@ export const TRAIT_EFFECTS = {
   n_points: ["labels", "selection", "highlight", "hidden", "searchIndex", "pca", "layout", "keyframes", "focus", "keptShare", "draw"],
   status: ["transport", "progress", "badge", "draw"],
   iteration_count: ["progress"],
+  activity: ["progress"],
   n_iter: ["progress", "kl"],
   kl_history: ["kl"],
   error: ["banners"],
@@ -126,7 +127,7 @@ export class ScatterView {
       scrub: (position) => { this.player.stop(); this.showReplay(position); },
       goLive: () => this.goLive(),
       search: (query) => this.projector.search(query),
-      zoomToHighlight: () => this.projector.zoomToHighlight(),
+      searchKey: (key, query) => this.projector.searchKey(key, query),
       focus: {
         pick: (i) => this.projector.setFocus(i),
         close: () => this.projector.setFocus(-1),
