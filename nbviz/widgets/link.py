@@ -29,7 +29,7 @@ class WidgetReference(anywidget.WidgetTrait):
 
     def __init__(self, help: str) -> None:
         super().__init__()
-        self.help = help
+        self.help = self.__doc__ = help  # as traitlets does with help=: help() shows __doc__
         self.metadata["help"] = help
 
 
