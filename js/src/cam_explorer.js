@@ -2,7 +2,6 @@
 import { MapStore } from "./cam/map_store.js";
 import { PhotoCache } from "./cam/photos.js";
 import { ImageInfo } from "./cam/image_info.js";
-import { decodeUint8Map } from "./lib/uint8_maps.js";
 import { renderExplorer } from "./cam/view.js";
 
 const shared = new WeakMap();
@@ -26,15 +25,13 @@ function sharedState(model) {
   return state;
 }
 
-/** Maps saved by export_state: { key: { shape, data } } from `_precomputed` and its shapes
- * (float32 values, or uint8 codes when `_precomputed_encoding` is "uint8"). */
+/** Maps saved by export_state: { key: { shape, data } } from `_precomputed` and its shapes. */
 function savedMaps(model) {
   const data = model.get("_precomputed") ?? {};
   const shapes = model.get("_precomputed_shapes") ?? {};
-  const uint8 = model.get("_precomputed_encoding") === "uint8";
   const maps = {};
   for (const [key, value] of Object.entries(data)) {
-    if (value && shapes[key]) maps[key] = { shape: shapes[key], data: uint8 ? decodeUint8Map(value) : value };
+    if (value && shapes[key]) maps[key] = { shape: shapes[key], data: value };
   }
   return maps;
 }

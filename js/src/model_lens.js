@@ -25,7 +25,7 @@ export default {
   async initialize({ model }) {
     const [scatter, explorer] = await Promise.all([referencedModel(model, "scatter"), referencedModel(model, "explorer")]);
     const unwire = wireLink({ link: model, scatter, explorer, onSelection: () => {} });
-    if (!model.get("_offline")) return unwire;
+    if (!model.get("_offline") || !scatter) return unwire;
     const recolor = () => applyColor(model, scatter);
     model.on("change:color_by", recolor);
     return () => {

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodeUint8Map } from "../src/lib/uint8_maps.js";
 import { colorMap, meanThumbnail } from "../src/lens/overlay.js";
 import { savedGroup } from "../src/lens/saved_group.js";
 import { showImage, wireLink } from "../src/lens/link.js";
@@ -9,10 +8,6 @@ import { ReportModel } from "../src/report/model.js";
 import { FakeModel } from "./fake_model.js";
 
 const bytes = (values) => new DataView(Uint8Array.from(values).buffer);
-
-test("uint8 map codes decode to q / 255", () => {
-  assert.deepEqual([...decodeUint8Map(bytes([0, 51, 255]))], [0, 0.2, 1].map((v) => Math.fround(v)));
-});
 
 test("colorMap looks each level up in the LUT and sets the alpha", () => {
   const lut = new Uint8Array(768);
@@ -79,4 +74,12 @@ test("report children: references resolve to models made once, initialized once"
   assert.deepEqual(inits, ["kid"]);
   await assert.rejects(children.model("w9"), /no embedded widget "w9"/);
   await children.dispose();
+});
+
+test("without a widget manager (marimo) the browser link steps aside for the Python one", async () => {
+  const link = new FakeModel({ scatter: "anywidget:abc", selection_mode: "first" });
+  const { referencedModel } = await import("../src/lens/link.js");
+  assert.equal(await referencedModel(link, "scatter"), null);
+  const unwire = wireLink({ link, scatter: null, explorer: null });
+  unwire();
 });

@@ -1,7 +1,8 @@
 """The explorer half of a linked report: maps for a budget of points, photos for every point.
 
 For up to `max_images` points the map for the explorer's current layer and method and the image's
-most probable class is computed and saved as uint8 at feature resolution (`map_codec`), with the
+most probable class is computed and saved as uint8 at feature resolution
+(`nbviz.report.compact.unit_codes`, as every CAMExplorer report stores its maps), with the
 image's photo; every other point keeps a small JPEG thumbnail, and its map shows as not saved.
 Points the user looks at come first: the focused point, the selection, the ringed points (a
 ModelLens's mistakes), then the rest in order.
@@ -12,7 +13,7 @@ import io
 import logging
 from typing import TYPE_CHECKING, Any, Sequence
 
-from nbviz.widgets.map_codec import encode_uint8
+from nbviz.report.compact import unit_codes
 
 if TYPE_CHECKING:
     from nbviz.widgets.cam_explorer import CAMExplorer
@@ -53,12 +54,11 @@ def explorer_report_state(explorer: CAMExplorer, scatter: TSNEScatter, *, max_im
         computed = []
     for index, target, values in zip(saved, targets, computed):
         key = f"{index}|{explorer.layer}|{target}|{explorer.method}"
-        maps[key] = encode_uint8(values)
+        maps[key] = unit_codes(values)
         shapes[key] = list(values.shape)
     state.update(photo_state(explorer, saved))
     state["_precomputed"] = maps
     state["_precomputed_shapes"] = shapes
-    state["_precomputed_encoding"] = "uint8"
     return state
 
 

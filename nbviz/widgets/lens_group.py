@@ -2,8 +2,8 @@
 
 For the images i_1..i_K of a lasso (at most `limit` of them, in selection order) the worker asks
 the explorer for each image's map M_k at the current layer and method for the image's most probable
-class, and reports the mean (1/K) sum_k M_k together with the maps themselves (uint8 codes, see
-`map_codec`). The maps are computed GROUP_BATCH images per model pass; progress arrives after each
+class, and reports the mean (1/K) sum_k M_k together with the maps themselves (uint8 codes,
+`nbviz.report.compact.unit_codes`). The maps are computed GROUP_BATCH images per model pass; progress arrives after each
 pass, and a new group or `cancel()` stops the old one between two passes.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
-from nbviz.widgets.map_codec import encode_uint8
+from nbviz.report.compact import unit_codes
 
 if TYPE_CHECKING:
     from nbviz.widgets.cam_explorer import CAMExplorer
@@ -105,6 +105,6 @@ class GroupWorker:
                 done += len(chunk)
             stack = np.concatenate(maps)
             mean = stack.mean(axis=0, dtype=np.float64).astype(np.float32)
-            self._emit(cancel, GroupResult("done", total, total, list(indices), mean, encode_uint8(stack), message))
+            self._emit(cancel, GroupResult("done", total, total, list(indices), mean, unit_codes(stack), message))
         except Exception as error:  # shown in the panel; the lens stays usable
             self._emit(cancel, GroupResult("error", done, total, message=f"{type(error).__name__}: {error}"))

@@ -13,7 +13,7 @@ import nbviz
 from nbviz.widgets.cam_gallery import LazyImages
 from nbviz.widgets.cam_inputs import PreparedImage, to_pil
 from nbviz.widgets.lens_export import saved_points
-from nbviz.widgets.map_codec import MAX_ERROR, decode_uint8, encode_uint8
+from nbviz.report.compact import UNIT_CODE_ERROR, from_unit_codes
 
 N = 40
 
@@ -82,16 +82,6 @@ def test_batched_maps_equal_maps_one_by_one(pair):
         explorer.compute_batch([1, 2], [3])
 
 
-def test_uint8_map_codec_is_within_half_a_step():
-    values = np.random.default_rng(0).random((7, 9)).astype(np.float32)
-    values[0, 0], values[0, 1] = 0.0, 1.0
-    decoded = decode_uint8(encode_uint8(values), values.shape)
-    assert np.abs(decoded - values).max() <= MAX_ERROR + 1e-7
-    assert decoded[0, 0] == 0.0 and decoded[0, 1] == 1.0
-    with pytest.raises(ValueError, match=r"finite values in \[0, 1\]"):
-        encode_uint8(np.array([0.5, 1.5]))
-
-
 def test_lazy_images_are_prepared_only_when_shown(digits_example):
     loaded = []
     images = digits_example.images
@@ -152,7 +142,6 @@ def test_report_embeds_both_widgets_with_uint8_maps(pair, tmp_path):
     assert scatter.focus_neighbors and entries["w0.scatter"]["state"]["focus_neighbors"] == []
     child = entries["w0.explorer"]
     state, buffers = child["state"], {tuple(p): base64.b64decode(b) for p, b in zip(child["buffer_paths"], child["buffers"])}
-    assert state["_precomputed_encoding"] == "uint8"
     keys = sorted(k for (name, k, *_) in buffers if name == "_precomputed")
     saved = saved_points(scatter, N, 10)
     assert sorted(int(k.split("|")[0]) for k in keys) == sorted(saved)
@@ -160,8 +149,9 @@ def test_report_embeds_both_widgets_with_uint8_maps(pair, tmp_path):
         image, layer, target, method = key.split("|")
         assert (layer, method) == (explorer.layer, explorer.method)
         assert int(target) == explorer.top_classes(1, int(image))[0]
-        decoded = decode_uint8(buffers[("_precomputed", key)], tuple(state["_precomputed_shapes"][key]))
-        np.testing.assert_allclose(decoded, explorer.compute(target=int(target), image_index=int(image)), atol=MAX_ERROR + 1e-6)
+        decoded = from_unit_codes(buffers[("_precomputed", key)], tuple(state["_precomputed_shapes"][key]))
+        np.testing.assert_allclose(decoded, explorer.compute(target=int(target), image_index=int(image)),
+                                   atol=UNIT_CODE_ERROR + 1e-6)
     # Every point has a photo (saved ones at full size, the rest as thumbnails) and its top classes.
     photos = [buffers[("_images", i)] for i in range(N)]
     assert all(p[:2] == b"\xff\xd8" for p in photos)

@@ -12,7 +12,7 @@ from PIL import Image
 
 import nbviz
 from nbviz.lens import FeaturesError
-from nbviz.widgets.map_codec import MAX_ERROR, decode_uint8
+from nbviz.report.compact import UNIT_CODE_ERROR, from_unit_codes
 from nbviz.widgets.model_lens import ModelLensError
 
 N = 120
@@ -67,8 +67,8 @@ def test_lasso_gives_the_mean_of_each_images_map(lens):
     h, w = lens._group_shape
     mean = np.frombuffer(lens._group_mean, dtype="<f4").reshape(h, w)
     np.testing.assert_allclose(mean, maps.mean(axis=0), atol=1e-5)
-    codes = decode_uint8(lens._group_maps, (len(group), h, w))
-    assert np.abs(codes - maps).max() <= MAX_ERROR + 1e-5
+    codes = from_unit_codes(lens._group_maps, (len(group), h, w))
+    assert np.abs(codes - maps).max() <= UNIT_CODE_ERROR + 1e-5
     assert lens.group_message == "mean over all 7 selected images"
     lens.group_limit = 4
     lens.scatter.selection = group[:6]

@@ -3,12 +3,14 @@
 // not the link is displayed, and in an offline report (whose host resolves the references too).
 import { WIDGET_REF_PREFIX } from "../report/children.js";
 
-/** The raw model a widget reference ("anywidget:<id>") names, through the widget manager. */
+/** The raw model a widget reference ("anywidget:<id>") names, through the widget manager; null in
+ * a front end without one (marimo): the Python half of the link then does the linking alone. */
 export function referencedModel(model, trait) {
   const ref = model.get(trait);
   if (typeof ref !== "string" || !ref.startsWith(WIDGET_REF_PREFIX)) {
     return Promise.reject(new Error(`the ${trait} trait holds no widget reference (${JSON.stringify(ref)})`));
   }
+  if (typeof model.widget_manager?.get_model !== "function") return Promise.resolve(null);
   return model.widget_manager.get_model(ref.slice(WIDGET_REF_PREFIX.length));
 }
 
@@ -32,6 +34,7 @@ export function showImage(explorer, i) {
  * first selected image when the link's `selection_mode` is "first"). Returns the unwiring.
  */
 export function wireLink({ link, scatter, explorer, onSelection = null }) {
+  if (!scatter || !explorer) return () => {};
   const focus = () => showImage(explorer, scatter.get("focus"));
   const selection = () => {
     const indices = scatter.get("selection") ?? [];

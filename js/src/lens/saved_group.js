@@ -1,8 +1,7 @@
 // A lasso in an offline report: the mean of the maps the report saved for the selected points
 // (each at the explorer's layer and method, for the image's most probable class).
-import { decodeUint8Map } from "../lib/uint8_maps.js";
+import { asBytes, fromUnitCodes } from "../lib/dataview_float32.js";
 import { topClass } from "./link.js";
-import { asBytes } from "../lib/dataview_float32.js";
 
 /** { status, done, total, message, indices, mean, shape, maps } from the explorer's saved maps. */
 export function savedGroup(explorer, selection, limit) {
@@ -27,7 +26,7 @@ export function savedGroup(explorer, selection, limit) {
   const mean = new Float32Array(size);
   codes.forEach((c, k) => {
     maps.set(c, k * size);
-    const values = decodeUint8Map(c);
+    const values = fromUnitCodes(c);
     for (let j = 0; j < size; j += 1) mean[j] += values[j] / codes.length;
   });
   const missing = Math.min(selection.length, limit) - indices.length;
