@@ -80,9 +80,10 @@ class LinkedViews(NbvizWidget):
         # The neighbours listed are the exported focus's; a click in the report moves the focus
         # without a kernel to find the new point's, so none are listed (the view says why).
         scatter_state.update(focus_neighbors=[], focus_distances=[])
-        state["scatter"] = report.ChildWidget(self.scatter.front_end(), scatter_state)
+        state["scatter"] = report.ChildWidget(self.scatter.front_end(), scatter_state, _part_labels(self.scatter))
         state["explorer"] = report.ChildWidget(
-            self.explorer.front_end(), explorer_report_state(self.explorer, self.scatter, max_images=max_images))
+            self.explorer.front_end(), explorer_report_state(self.explorer, self.scatter, max_images=max_images),
+            _part_labels(self.explorer))
         return state
 
     def snapshot_figure(self, **options: Any) -> Any:
@@ -110,6 +111,11 @@ class LinkedViews(NbvizWidget):
         if proposal["value"] not in ("first", "none"):
             raise traitlets.TraitError(f"selection_mode must be 'first' or 'none', got {proposal['value']!r}")
         return proposal["value"]
+
+
+def _part_labels(widget: Any) -> dict[str, str]:
+    """A widget's names for its state keys in a report's size summary (`report_part_labels`)."""
+    return dict(getattr(widget, "report_part_labels", None) or {})
 
 
 def check_linkable(scatter: Any, explorer: Any) -> None:
