@@ -100,8 +100,11 @@ class LinkedViews(NbvizWidget):
             self._show(change["new"][0])
 
     def _show(self, index: int) -> None:
-        """Image `index` in the explorer, with its most probable class."""
+        """Image `index` in the explorer, with its most probable class; nothing for a point with
+        no image (one added to the scatter after linking, `TSNEScatter.add_points`)."""
         explorer = self.explorer
+        if index >= explorer.n_images:
+            return
         with explorer.hold_trait_notifications():
             explorer.image_index = index
             explorer.target = explorer.top_classes(1, index)[0]

@@ -56,6 +56,18 @@ def test_focus_shows_the_image_with_its_predicted_class(pair, digits_example):
     link.close()
 
 
+def test_points_added_after_linking_leave_the_explorer_where_it_was(pair, digits_example):
+    scatter, explorer = pair
+    link = nbviz.link(scatter, explorer)
+    scatter.focus = 5
+    scatter.add_points(digits_example.images[N:N + 3].reshape(3, -1), n_iter=5)
+    scatter.wait(60)
+    assert scatter.n_points == N + 3
+    scatter.focus = N + 1  # a point with no image: no error, the explorer stays on image 5
+    assert explorer.image_index == 5
+    link.close()
+
+
 def test_link_refuses_mismatched_widgets(pair, digits_example, gray):
     scatter, explorer = pair
     with pytest.raises(ValueError, match=r"40 points but the explorer 2 images"):
