@@ -11,6 +11,9 @@ Browser <-> kernel messages (custom messages; `key` is "image|layer|target|metho
            {"type": "progress", "key", "id", "done", "total"}   {"type": "error", "key", "id", "message"}
            {"type": "cancelled", "key", "id"}
            {"type": "scores", "key", "id", "deletion", "insertion", "road_morf", "road_lerf" | "road_error"}
+Lazy image collections (`LazyImages`) send each photo on request:
+  browser: {"type": "image", "index"}
+  kernel:  {"type": "image", "index", "mime", "name", "topk"} + [JPEG bytes, float32 probabilities]
 A request's "target" is a target spec ("281", "281+285", "281-285": see `cam_targets`). The sanity
 check's progress and result travel in the `_sanity` trait (see `cam_sanity_panel`).
 """
@@ -29,7 +32,8 @@ import traitlets
 from nbviz.report.compact import unit_codes
 from nbviz.widgets.base import NbvizWidget
 from nbviz.widgets.cam_colormaps import COLORMAPS, colormap_luts
-from nbviz.widgets.cam_inputs import ImageLike, PreparedImage, encode_photo, image_list, prepare_image
+from nbviz.widgets.cam_gallery import ImageGallery, LazyImages
+from nbviz.widgets.cam_inputs import ImageLike
 from nbviz.widgets.cam_jobs import Job, JobScheduler, throttled
 from nbviz.widgets.cam_sanity_panel import SANITY_MESSAGES, SanityRequest, SanityRunner
 from nbviz.widgets.cam_targets import TargetChoice, parse_target_spec
@@ -68,7 +72,8 @@ class CAMExplorer(NbvizWidget):
     """Class-activation maps of `model` on `images`, explored with layer / class / method controls.
 
     `CAMExplorer()` alone shows the embedded pretrained EfficientNet-Lite0 on the "chelsea" photo.
-    `images`: one or a list of PIL images, HxWx3 uint8 arrays, CxHxW tensors or file paths.
+    `images`: one or a list of PIL images, HxWx3 uint8 arrays, CxHxW tensors or file paths, or a
+    `LazyImages` collection, whose images are prepared only when shown (for thousands of images).
     `transform`: PIL image -> CxHxW model input (required unless the model is the embedded one).
     `labels`: class names; `layers` / `methods`: restrict the choices (by default every spatial layer
     and "fuse"); `topk`: predictions listed.
@@ -103,6 +108,7 @@ class CAMExplorer(NbvizWidget):
     _images = traitlets.List(traitlets.Bytes()).tag(sync=True)
     _image_mimes = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _image_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _n_images = traitlets.Int(0).tag(sync=True)  # all images; a LazyImages collection sends photos on request
     _probabilities = traitlets.List(traitlets.Bytes()).tag(sync=True)
     _topk = traitlets.List(traitlets.List(traitlets.Int())).tag(sync=True)
     _colormaps = traitlets.Dict().tag(sync=True)
@@ -134,7 +140,7 @@ class CAMExplorer(NbvizWidget):
         from nbviz import cam
         from nbviz.cam.explainer import FUSE
 
-        model, transform, labels = _resolve_defaults(model, transform, labels)
+        model, transform, labels = _resolve_defaults(model, transform, labels, lazy=isinstance(images, LazyImages))
         if images is None:
             from nbviz.data import sample_image
 
@@ -142,27 +148,25 @@ class CAMExplorer(NbvizWidget):
         if not isinstance(topk, int) or topk < 1:
             raise ValueError(f"topk must be a positive integer, got {topk!r}")
 
-        device = _model_device(model)
-        prepared = [prepare_image(image, transform, i) for i, image in enumerate(image_list(images))]
-        for item in prepared:
-            item.tensor = item.tensor.to(device)
-
         self._model = model
-        self._prepared: list[PreparedImage] = prepared
         self._engine = cam.Explainer(model)
         self._engine_lock = threading.RLock()
         self._maps: OrderedDict[str, np.ndarray] = OrderedDict()
         self._maps_lock = threading.Lock()
         self._scheduler = JobScheduler(self._execute)
         self._sanity_runner = SanityRunner(self._model_snapshot, lambda payload: setattr(self, "_sanity", payload))
+        self._topk_size = topk
         try:
+            self._gallery = ImageGallery(images, transform, _model_device(model), self._predict)
             layer_names = self._layer_choices(layers)
             method_names = self._method_choices(methods)
-            probabilities = [self._predict(item.tensor) for item in prepared]
-            n_classes = probabilities[0].shape[0]
+            n_classes = self._gallery.probabilities(0).shape[0]
             class_names = _class_names(labels, n_classes)
-            topk_lists = [torch.topk(p, min(topk, n_classes)).indices.tolist() for p in probabilities]
-            photos = [encode_photo(item.photo) for item in prepared]
+            eager = range(0 if self._gallery.lazy else len(self._gallery))
+            probabilities = [self._gallery.probabilities(i) for i in eager]
+            topk_lists = [self._gallery.topk(i, topk) for i in eager]
+            photos = [self._gallery.photo(i) for i in eager]
+            names = [self._gallery.prepared(i).name for i in eager]
         except Exception:
             self._engine.close()
             raise
@@ -170,16 +174,17 @@ class CAMExplorer(NbvizWidget):
         traits.setdefault("layer", layer_names[-1])
         traits.setdefault("method", "gradcam" if "gradcam" in method_names else method_names[0])
         image_index = traits.get("image_index", 0)
-        if isinstance(image_index, int) and 0 <= image_index < len(prepared):
-            traits.setdefault("target", topk_lists[image_index][0])
+        if isinstance(image_index, int) and 0 <= image_index < len(self._gallery):
+            traits.setdefault("target", self._gallery.topk(image_index, 1)[0])
         super().__init__(
+            _n_images=len(self._gallery),
             _layers=layer_names + ([FUSE] if layers is None and len(layer_names) > 1 else []),
             _methods=[_method_entry(name, cam) for name in method_names],
             _class_names=class_names,
             _images=[data for data, _ in photos],
             _image_mimes=[mime for _, mime in photos],
-            _image_names=[item.name for item in prepared],
-            _probabilities=[p.numpy().astype("<f4").tobytes() for p in probabilities],
+            _image_names=names,
+            _probabilities=[np.asarray(p, dtype="<f4").tobytes() for p in probabilities],
             _topk=topk_lists,
             _colormaps=colormap_luts(COLORMAPS),
             **traits,
@@ -236,15 +241,70 @@ class CAMExplorer(NbvizWidget):
         map on screen, or None (none run yet, still running, failed, or the choices changed since)."""
         return self._sanity_runner.result
 
+    def compute_batch(
+        self,
+        image_indices: Sequence[int],
+        targets: Sequence[int] | None = None,
+        *,
+        layer: str | None = None,
+        method: str | None = None,
+        batch_size: int = 64,
+    ) -> np.ndarray:
+        """Maps of many images at once, (K, h, w) float32 at feature resolution, values in [0, 1].
+
+        Map k is image `image_indices[k]` for class `targets[k]` (default: each image's most
+        probable class) at `layer` / `method` (default: the current ones). Images go through the
+        model `batch_size` at a time (one forward and backward pass per batch instead of per image;
+        the images must share one size); each map also enters the cache the view reads, so
+        showing one of these images later costs nothing.
+        """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        indices = [int(i) for i in image_indices]
+        if targets is None:
+            targets = [self.top_classes(1, i)[0] for i in indices]
+        if len(targets) != len(indices):
+            raise ValueError(f"targets has {len(targets)} entries for {len(indices)} images; give one class per image")
+        choices = [self._choice(layer, int(t), method, i) for i, t in zip(indices, targets)]
+        out: list[np.ndarray] = []
+        for start in range(0, len(choices), batch_size):
+            chunk = choices[start:start + batch_size]
+            with self._engine_lock:
+                x = torch.cat([self._gallery.prepared(c.image).tensor for c in chunk])
+                maps = self._engine.explain(x, method=chunk[0].method, layer=chunk[0].layer,
+                                            target=[c.target for c in chunk], upsample=False)
+            values = np.ascontiguousarray(maps.detach().float().cpu().numpy(), dtype=np.float32)
+            with self._maps_lock:
+                for choice, value in zip(chunk, values):
+                    value.setflags(write=False)
+                    self._maps[choice.key] = value
+                    self._maps.move_to_end(choice.key)
+                while len(self._maps) > MAP_CACHE_SIZE:
+                    self._maps.popitem(last=False)
+            out.append(values)
+        if not out:
+            return np.zeros((0, 0, 0), dtype=np.float32)
+        return np.concatenate(out)
+
+    @property
+    def _prepared(self) -> ImageGallery:
+        """The images prepared for the model, by index (lazy collections prepare on access)."""
+        return self._gallery
+
+    @property
+    def n_images(self) -> int:
+        """How many images the explorer can show (`image_index` runs from 0 to n_images - 1)."""
+        return len(self._gallery)
+
     def top_classes(self, k: int = 3, image_index: int | None = None) -> list[int]:
         """Indices of the k most probable classes for an image (default: the current one)."""
         index = self.image_index if image_index is None else image_index
-        return list(self._topk[index][:k])
+        return self._gallery.topk(index, k)
 
     def probabilities(self, image_index: int | None = None) -> np.ndarray:
         """Softmax probabilities over all classes for an image (default: the current one)."""
         index = self.image_index if image_index is None else image_index
-        return np.frombuffer(self._probabilities[index], dtype="<f4").copy()
+        return np.array(self._gallery.probabilities(index), dtype=np.float32)
 
     def export_state(
         self,
@@ -256,19 +316,22 @@ class CAMExplorer(NbvizWidget):
         """State for an offline report, with maps precomputed for every combination of choices.
 
         Defaults: the current layer; per image, its top-3 classes and the current class; the
-        gradient-based methods plus the current method; every image. Choices that fail in the
+        gradient-based methods plus the current method; every image (with `LazyImages`: the
+        current one, and the photos of the exported images only). Choices that fail in the
         engine (e.g. CAM on a model without global pooling) are left out and shown as unavailable.
         """
         from nbviz import cam
 
         layer_list = [self.layer] if layers is None else [self._choice(l, None, None, None).layer for l in layers]
+        if images is None and self._gallery.lazy:
+            images = [self.image_index]
         if methods is None:
             method_list = [m for m in self.methods if m in cam.GRADIENT_METHODS]
             if self.method not in method_list:
                 method_list.append(self.method)
         else:
             method_list = [self._choice(None, None, m, None).method for m in methods]
-        image_list_ = range(len(self._prepared)) if images is None else images
+        image_list_ = range(len(self._gallery)) if images is None else images
         data: dict[str, bytes] = {}
         shapes: dict[str, list[int]] = {}
 
@@ -296,6 +359,8 @@ class CAMExplorer(NbvizWidget):
                 for method in method_list:
                     add(replace(current, layer=layer, method=method))
         state = super().export_state()
+        if self._gallery.lazy:
+            state.update(self.image_state(image_list_))
         state["_precomputed"] = data
         state["_precomputed_shapes"] = shapes
         return state
@@ -312,7 +377,7 @@ class CAMExplorer(NbvizWidget):
         class_name = choice.label(self._class_names)
         probability = float(sum(self.probabilities()[k] for k in (choice.target, *choice.extra)))
         return overlay_figure(
-            decode_photo(self._images[self.image_index]),
+            decode_photo(self._gallery.photo(self.image_index)[0]),
             self.compute(),  # feature resolution, [0, 1]: what the view upsamples
             self._colormaps[self.colormap],
             opacity=self.opacity,
@@ -376,8 +441,8 @@ class CAMExplorer(NbvizWidget):
     @traitlets.validate("image_index")
     def _valid_image_index(self, proposal: dict) -> int:
         value = proposal["value"]
-        if self._images and not 0 <= value < len(self._images):
-            raise traitlets.TraitError(f"image_index must be from 0 to {len(self._images) - 1}, got {value}")
+        if self._n_images and not 0 <= value < self._n_images:
+            raise traitlets.TraitError(f"image_index must be from 0 to {self._n_images - 1}, got {value}")
         return value
 
     @traitlets.validate("colormap")
@@ -411,12 +476,12 @@ class CAMExplorer(NbvizWidget):
     def _select_top_class(self, change: dict) -> None:
         with self.hold_trait_notifications():
             self.extra_targets, self.versus = [], None
-            self.target = self._topk[change["new"]][0]
+            self.target = self._gallery.topk(change["new"], 1)[0]
 
     # ---- engine access ------------------------------------------------------------------------
     def _layer_choices(self, layers: Sequence[str] | None) -> list[str]:
         with self._engine_lock:
-            candidates = list(self._engine.layers(self._prepared[0].tensor))
+            candidates = list(self._engine.layers(self._gallery.prepared(0).tensor))
         if layers is None:
             if not candidates:
                 raise ValueError("the model has no layer with a spatial output to explain; pass layers=[...]")
@@ -442,7 +507,7 @@ class CAMExplorer(NbvizWidget):
             return self._engine.predict(tensor)[0].detach().float().cpu()
 
     def _explain(self, choice: MapChoice, *, upsample: bool = False, progress=None, cancel=None) -> np.ndarray:
-        tensor = self._prepared[choice.image].tensor
+        tensor = self._gallery.prepared(choice.image).tensor
         maps = self._engine.explain(
             tensor, method=choice.method, layer=choice.layer, target=choice.classes.score_target(),
             upsample=upsample, progress=progress, cancel=cancel,
@@ -491,6 +556,8 @@ class CAMExplorer(NbvizWidget):
                 self._scheduler.submit_scores(str(content.get("client", "")), str(content["id"]), choice.key, choice)
             elif kind in SANITY_MESSAGES:
                 self._sanity_runner.on_message(content, self._sanity_request)
+            elif kind == "image":
+                self._send_image(self._valid_image_index({"value": int(content["index"])}))
         except (traitlets.TraitError, KeyError, TypeError, ValueError) as error:
             self.send({"type": "error", "key": _raw_key(content), "id": content.get("id"), "message": _message(error)})
 
@@ -519,7 +586,7 @@ class CAMExplorer(NbvizWidget):
         """What the sanity check of the map a browser request names needs (the model is copied later)."""
         choice = self._choice_from(request)
         return SanityRequest(key=choice.key, method=choice.method, layer=choice.layer,
-                             target=choice.classes.score_target(), x=self._prepared[choice.image].tensor)
+                             target=choice.classes.score_target(), x=self._gallery.prepared(choice.image).tensor)
 
     def _model_snapshot(self) -> torch.nn.Module:
         """A deep copy of the model, taken while no engine call has hooks on it."""
@@ -527,6 +594,29 @@ class CAMExplorer(NbvizWidget):
 
         with self._engine_lock:
             return copy.deepcopy(self._model)
+
+    def _send_image(self, index: int) -> None:
+        """One image of a lazy collection to the browser: photo, name, probabilities, top classes."""
+        photo, mime = self._gallery.photo(index)
+        probabilities = np.asarray(self._gallery.probabilities(index), dtype="<f4").tobytes()
+        self.send({"type": "image", "index": index, "mime": mime, "name": self._gallery.prepared(index).name,
+                   "topk": self.top_classes(self._topk_size, index)}, buffers=[photo, probabilities])
+
+    def image_state(self, indices: Sequence[int], photos: dict[int, tuple[bytes, str]] | None = None) -> dict[str, Any]:
+        """`_images`, `_image_mimes`, `_image_names`, `_probabilities`, `_topk` for a report of a
+        lazy explorer: filled for `indices` (photos from `photos` where given), empty elsewhere."""
+        chosen = set(int(i) for i in indices)
+        photos = photos or {}
+        encoded = {i: photos.get(i) or self._gallery.photo(i) for i in chosen}
+        rows = range(len(self._gallery))
+        return {
+            "_images": [encoded[i][0] if i in chosen else b"" for i in rows],
+            "_image_mimes": [encoded[i][1] if i in chosen else "" for i in rows],
+            "_image_names": [self._gallery.prepared(i).name if i in chosen else "" for i in rows],
+            "_probabilities": [np.asarray(self._gallery.probabilities(i), dtype="<f4").tobytes() if i in chosen else b""
+                               for i in rows],
+            "_topk": [self.top_classes(self._topk_size, i) if i in chosen else [] for i in rows],
+        }
 
     def _send_map(self, key: str, values: np.ndarray) -> None:
         self.send({"type": "map", "key": key, "shape": list(values.shape)}, buffers=[_float32_bytes(values)])
@@ -558,9 +648,9 @@ class CAMExplorer(NbvizWidget):
         from nbviz import cam
         from nbviz.cam.metrics import deletion_insertion, road
 
-        x = self._prepared[choice.image].tensor
         target = choice.classes.score_target()
         with self._engine_lock:
+            x = self._gallery.prepared(choice.image).tensor
             saliency = torch.from_numpy(self._explain(choice, upsample=True))[None]
             scores = deletion_insertion(self._model, x, saliency, target, steps=SCORE_STEPS)
             reply = {"deletion": float(scores["deletion"][0]), "insertion": float(scores["insertion"][0])}
@@ -582,8 +672,9 @@ class CAMExplorer(NbvizWidget):
 
 
 # ---- helpers --------------------------------------------------------------------------------------
-def _resolve_defaults(model, transform, labels):
-    """The embedded pretrained model when `model` is None; its transform and labels when it is used."""
+def _resolve_defaults(model, transform, labels, lazy=False):
+    """The embedded pretrained model when `model` is None; its transform and labels when it is used.
+    `lazy`: the images are a LazyImages collection, which prepares its own model inputs."""
     from nbviz.models import EfficientNetLite
 
     if model is None:
@@ -593,7 +684,7 @@ def _resolve_defaults(model, transform, labels):
         return model, transform or default_transform, labels if labels is not None else default_labels
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if transform is None:
+    if transform is None and not lazy:
         if isinstance(model, EfficientNetLite):
             from nbviz.data import imagenet_classes, pretrained_transform
 
