@@ -71,7 +71,7 @@ def test_a_registered_method_is_in_the_explorer_menu_and_its_report(absgradcam, 
     try:
         assert "absgradcam" in explorer.methods
         entry = next(e for e in explorer._methods if e["name"] == "absgradcam")
-        assert entry == {"name": "absgradcam", "label": "|Grad|-CAM", "family": "gradient", "slow": False}
+        assert entry == {"name": "absgradcam", "label": "|Grad|-CAM", "family": "gradient", "slow": False, "sanity": None}
         explorer.method = "AGC"
         assert explorer.method == "absgradcam"
         hand = _hand_map(linear_net, image4, 1, 1)[0].numpy()
