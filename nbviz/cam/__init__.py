@@ -25,7 +25,7 @@ from .layers import candidate_layers
 from .names import GRADIENT_METHODS, GUIDED_METHODS, METHOD_LABELS, METHOD_OPTIONS, METHODS, SLOW_METHODS
 from .options import Option
 from .sanity import SanityResult, sanity_check
-from .targets import ClassCombination, class_sum, contrast
+from .targets import ClassCombination, class_index, class_sum, contrast
 from .registry import (
     FAMILIES,
     MethodSpec,
@@ -42,5 +42,5 @@ __all__ = [
     "GRADIENT_METHODS", "SLOW_METHODS", "GUIDED_METHODS", "METHOD_OPTIONS", "METHOD_LABELS", "resolve_method",
     "register_method", "unregister_method", "add_spec", "method_spec", "MethodSpec", "Option", "FAMILIES",
     "MethodContext", "weighted_sum", "ModelError", "sanity_check", "SanityResult",
-    "contrast", "class_sum", "ClassCombination",
+    "contrast", "class_sum", "ClassCombination", "class_index",
 ]

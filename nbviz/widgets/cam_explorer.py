@@ -27,6 +27,7 @@ from nbviz.widgets.base import NbvizWidget
 from nbviz.widgets.cam_colormaps import COLORMAPS, colormap_luts
 from nbviz.widgets.cam_inputs import ImageLike, PreparedImage, encode_photo, image_list, prepare_image
 from nbviz.widgets.cam_jobs import Job, JobScheduler
+from nbviz.widgets.cam_targets import ClassTarget, target_index
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -60,6 +61,8 @@ class CAMExplorer(NbvizWidget):
     `transform`: PIL image -> CxHxW model input (required unless the model is the embedded one).
     `labels`: class names; `layers` / `methods`: restrict the choices; `topk`: predictions listed.
     Other keyword arguments set traits (`layer`, `target`, `method`, `image_index`, `opacity`, ...).
+    A class can be given by index or by name (`target="tabby"`: an exact label, else the one label
+    equal to it ignoring case), here, in `compute` and in `export_state(classes=...)`.
     """
 
     _bundle_name = "cam_explorer"
@@ -67,7 +70,7 @@ class CAMExplorer(NbvizWidget):
 
     # Choices, readable and settable from Python, saved with the notebook.
     layer = traitlets.Unicode("").tag(sync=True)
-    target = traitlets.Int(0).tag(sync=True)
+    target = ClassTarget(0).tag(sync=True)
     method = traitlets.Unicode("gradcam").tag(sync=True)
     image_index = traitlets.Int(0).tag(sync=True)
     opacity = traitlets.Float(0.5, min=0.0, max=1.0).tag(sync=True)
@@ -158,7 +161,7 @@ class CAMExplorer(NbvizWidget):
     def compute(
         self,
         layer: str | None = None,
-        target: int | None = None,
+        target: int | str | None = None,
         method: str | None = None,
         image_index: int | None = None,
         *,
@@ -307,7 +310,7 @@ class CAMExplorer(NbvizWidget):
 
     @traitlets.validate("target")
     def _valid_target(self, proposal: dict) -> int:
-        value = proposal["value"]
+        value = target_index(proposal["value"], self._class_names)
         if self._class_names and not 0 <= value < len(self._class_names):
             raise traitlets.TraitError(
                 f"target must be a class index from 0 to {len(self._class_names) - 1}, got {value}"
