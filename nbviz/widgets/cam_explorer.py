@@ -27,6 +27,7 @@ from nbviz.widgets.base import NbvizWidget
 from nbviz.widgets.cam_colormaps import COLORMAPS, colormap_luts
 from nbviz.widgets.cam_inputs import ImageLike, PreparedImage, encode_photo, image_list, prepare_image
 from nbviz.widgets.cam_jobs import Job, JobScheduler
+from nbviz.widgets.cam_layers import LayerChoice, explorer_layer
 from nbviz.widgets.cam_targets import ClassTarget, target_index
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ class CAMExplorer(NbvizWidget):
     `images`: one or a list of PIL images, HxWx3 uint8 arrays, CxHxW tensors or file paths.
     `transform`: PIL image -> CxHxW model input (required unless the model is the embedded one).
     `labels`: class names; `layers` / `methods`: restrict the choices; `topk`: predictions listed.
+    A layer can be given by name or as the model's submodule (`layer=model.layer4`), everywhere.
     Other keyword arguments set traits (`layer`, `target`, `method`, `image_index`, `opacity`, ...).
     A class can be given by index or by name (`target="tabby"`: an exact label, else the one label
     equal to it ignoring case), here, in `compute` and in `export_state(classes=...)`.
@@ -69,7 +71,7 @@ class CAMExplorer(NbvizWidget):
     _summary = "class-activation map explorer"
 
     # Choices, readable and settable from Python, saved with the notebook.
-    layer = traitlets.Unicode("").tag(sync=True)
+    layer = LayerChoice("").tag(sync=True)
     target = ClassTarget(0).tag(sync=True)
     method = traitlets.Unicode("gradcam").tag(sync=True)
     image_index = traitlets.Int(0).tag(sync=True)
@@ -98,7 +100,7 @@ class CAMExplorer(NbvizWidget):
         *,
         transform: Callable[[Any], torch.Tensor] | None = None,
         labels: Sequence[str] | None = None,
-        layers: Sequence[str] | None = None,
+        layers: Sequence[str | torch.nn.Module] | None = None,
         methods: Sequence[str] | None = None,
         topk: int = 10,
         **traits: Any,
@@ -160,7 +162,7 @@ class CAMExplorer(NbvizWidget):
     # ---- public API ---------------------------------------------------------------------------
     def compute(
         self,
-        layer: str | None = None,
+        layer: str | torch.nn.Module | None = None,
         target: int | str | None = None,
         method: str | None = None,
         image_index: int | None = None,
@@ -290,9 +292,9 @@ class CAMExplorer(NbvizWidget):
     @traitlets.validate("layer")
     def _valid_layer(self, proposal: dict) -> str:
         value = proposal["value"]
-        if self._layers and value not in self._layers:
-            raise traitlets.TraitError(f"unknown layer {value!r}; choose one of: {', '.join(self._layers)}")
-        return value
+        if not self._layers or value in self._layers:
+            return value
+        return explorer_layer(self._model, value, self._layers)
 
     @traitlets.validate("method")
     def _valid_method(self, proposal: dict) -> str:
@@ -345,17 +347,19 @@ class CAMExplorer(NbvizWidget):
         self.target = self._topk[change["new"]][0]
 
     # ---- engine access ------------------------------------------------------------------------
-    def _layer_choices(self, layers: Sequence[str] | None) -> list[str]:
+    def _layer_choices(self, layers: Sequence[str | torch.nn.Module] | None) -> list[str]:
         with self._engine_lock:
             candidates = list(self._engine.layers(self._prepared[0].tensor))
         if layers is None:
             if not candidates:
                 raise ValueError("the model has no layer with a spatial output to explain; pass layers=[...]")
             return candidates
-        chosen = [layers] if isinstance(layers, str) else list(layers)
+        chosen = [layers] if isinstance(layers, (str, torch.nn.Module)) else list(layers)
         if not chosen:
             raise ValueError("layers is empty: pass None for every candidate layer, or a list of layer names")
-        return chosen
+        from nbviz.cam.layers import layer_name
+
+        return list(dict.fromkeys(layer_name(self._model, layer, candidates) for layer in chosen))
 
     @staticmethod
     def _method_choices(methods: Sequence[str] | None) -> list[str]:

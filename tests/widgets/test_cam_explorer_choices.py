@@ -36,3 +36,58 @@ def test_a_class_name_that_is_ambiguous_or_unknown_is_a_clear_error(cam_make_exp
     with pytest.raises(traitlets.TraitError, match="class index \\(an int\\) or a class name \\(a str\\), got float"):
         explorer.compute(target=1.5)
     assert explorer.target == explorer.top_classes(1)[0]  # nothing corrupted
+
+
+class DeepNet(__import__("torch").nn.Module):
+    """41 spatial layers (a conv stack) before pooling and a linear head: long layer lists."""
+
+    def __init__(self):
+        import torch
+        from torch import nn
+
+        super().__init__()
+        torch.manual_seed(0)
+        self.stem = nn.Conv2d(3, 4, 3, padding=1)
+        self.blocks = nn.Sequential(*[nn.Conv2d(4, 4, 3, padding=1) for _ in range(40)])
+        self.head = nn.Linear(4, 5)
+
+    def forward(self, x):
+        return self.head(self.blocks(self.stem(x)).mean(dim=(2, 3)))
+
+
+def test_modules_are_layers_in_the_constructor_traits_and_compute(cam_make_explorer):
+    model = CamTinyNet()
+    explorer = cam_make_explorer(model=model, layers=[model.features[0], "features.3", model.features])
+    assert explorer.layers == ["features.0", "features.3", "features"]
+    explorer.layer = model.features[3]
+    assert explorer.layer == "features.3"
+    np.testing.assert_array_equal(explorer.compute(layer=model.features[0], method="gradcam"),
+                                  explorer.compute(layer="features.0", method="gradcam"))
+    assert cam_make_explorer(model=model, layer=model.features[0]).layer == "features.0"
+    state = explorer.export_state(layers=[model.features], classes=[1], methods=["gradcam"], images=[0])
+    assert list(state["_precomputed"]) == ["0|features|1|gradcam"]
+
+
+def test_layer_errors_name_the_module_type_and_abbreviate_the_list(cam_make_explorer):
+    model = DeepNet()
+    explorer = cam_make_explorer(model=model)
+    assert len(explorer.layers) == 41
+    for bad in (CamTinyNet().features, "blocks.99"):
+        with pytest.raises(traitlets.TraitError) as error:
+            explorer.compute(layer=bad)
+        message = str(error.value)
+        assert "\n" not in message and len(message) < 400, message  # no module repr, no 41 names
+        assert "... (33 earlier), 'blocks.32'" in message or "not a submodule of this model" in message
+    assert "Sequential is not a submodule of this model" in _error(lambda: setattr(explorer, "layer", CamTinyNet().features))
+    assert "did you mean 'blocks.9'" in _error(lambda: explorer.compute(layer="blocks.99"))
+    restricted = cam_make_explorer(model=model, layers=[model.blocks[39], model.blocks])
+    message = _error(lambda: restricted.compute(layer=model.blocks[5]))
+    assert message == ("layer 'blocks.5' is not offered by this explorer (CAMExplorer(layers=...) chose them); "
+                       "choose one of: 'blocks.39', 'blocks'")
+    assert restricted.layer == "blocks"
+
+
+def _error(action) -> str:
+    with pytest.raises(traitlets.TraitError) as error:
+        action()
+    return str(error.value)

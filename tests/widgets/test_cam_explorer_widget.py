@@ -81,7 +81,7 @@ def test_bad_arguments_are_clear_errors(cam_make_explorer):
         cam_make_explorer(methods=["gradcam", "nosuchcam"])
     explorer = cam_make_explorer(labels=list("abcde"), methods=["Grad-CAM", "scorecam"], layers=["features.3", "features"])
     assert explorer.methods == ["gradcam", "scorecam"] and explorer.layers == ["features.3", "features"]
-    with pytest.raises(traitlets.TraitError, match="unknown layer 'features.9'; choose one of: features.3, features"):
+    with pytest.raises(traitlets.TraitError, match="no layer named 'features.9'; .*this explorer's layers are: 'features.3', 'features'"):
         explorer.layer = "features.9"
     with pytest.raises(traitlets.TraitError, match="not offered by this explorer"):
         explorer.method = "layercam"
@@ -159,7 +159,7 @@ def test_engine_errors_reach_the_view_and_it_stays_usable(cam_make_explorer, cam
     # Requests the widget cannot even validate are errors too (not exceptions in the kernel).
     browser.request("main", choice(explorer, layer="nope"))
     assert cam_wait_until(lambda: len(browser.of_type("error")) == 2)
-    assert "unknown layer 'nope'" in browser.of_type("error")[1][0]["message"]
+    assert "the model has no layer named 'nope'" in browser.of_type("error")[1][0]["message"]
 
 
 def test_slow_method_reports_progress_and_cancel_stops_it(cam_make_explorer, cam_front_end):
