@@ -15,7 +15,7 @@ from .fast_forward import FastForward
 from .guided import guided_input_gradient
 from .hygiene import model_session
 from .inputs import validate_input
-from .layers import default_layer, resolve_layer
+from .layers import default_layer, layer_name, resolve_layer
 from .names import ANY_MODEL_METHODS
 from .postprocess import finalize, minmax_per_image, upsample as resize
 from .postprocess import finalize
@@ -191,6 +191,21 @@ class Explainer:
             self._ensure_open()
             with model_session(self.model):
                 return self._layer(self._record_for(x), None).name
+
+    def listed_name(self, x: torch.Tensor, layer: nn.Module | str) -> str | None:
+        """The name :meth:`layers` lists ``layer``'s output under, or None when it lists no such output.
+
+        Modules that hand on one tensor (a container and its last child) are listed once, under the
+        last to finish, so ``listed_name(x, model.blocks[15])`` can be ``"blocks"``.
+        """
+        with self._lock:
+            self._ensure_open()
+            with model_session(self.model):
+                record = self._record_for(x)
+                rec = record.layers.get(layer_name(self.model, layer, record.candidates))
+                if rec is None or rec.raw is None:
+                    return None
+                return next((name for name in record.candidates if record.layers[name].raw is rec.raw), None)
 
     def call_order(self, x: torch.Tensor) -> list[str]:
         """Names of the submodules called in the forward pass of ``x``, ordered by when their last call finished."""

@@ -294,7 +294,12 @@ class CAMExplorer(NbvizWidget):
         value = proposal["value"]
         if not self._layers or value in self._layers:
             return value
-        return explorer_layer(self._model, value, self._layers)
+        return explorer_layer(self._model, value, self._layers, self._listed_layer)
+
+    def _listed_layer(self, name: str) -> str | None:
+        """The offered name of the layer whose output ``name`` hands on (see `Explainer.listed_name`)."""
+        with self._engine_lock:
+            return self._engine.listed_name(self._prepared[self.image_index].tensor, name)
 
     @traitlets.validate("method")
     def _valid_method(self, proposal: dict) -> str:

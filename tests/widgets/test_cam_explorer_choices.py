@@ -61,6 +61,8 @@ def test_modules_are_layers_in_the_constructor_traits_and_compute(cam_make_explo
     assert explorer.layers == ["features.0", "features.3", "features"]
     explorer.layer = model.features[3]
     assert explorer.layer == "features.3"
+    explorer.layer = model.features[4]  # the in-place ReLU hands on the output listed as "features"
+    assert explorer.layer == "features"
     np.testing.assert_array_equal(explorer.compute(layer=model.features[0], method="gradcam"),
                                   explorer.compute(layer="features.0", method="gradcam"))
     assert cam_make_explorer(model=model, layer=model.features[0]).layer == "features.0"
