@@ -115,6 +115,10 @@ class Explainer:
                 **options: Any) -> torch.Tensor:
         """Class-activation maps of ``x`` (B, C, H, W): a float32 (B, H, W) tensor in [0, 1].
 
+        Shape, resolution and argument order follow the rule shared by every map function
+        (:doc:`/maps`): ``upsample=True`` gives the input's (H, W), ``upsample=False`` the
+        resolution the method computes at.
+
         ``method``: any name or alias of :data:`~nbviz.cam.METHODS` (including methods added with
         :func:`~nbviz.cam.register_method`).  ``layer``: a submodule, its
         ``named_modules()`` name, or None for the default layer (the last spatial layer).
@@ -361,11 +365,14 @@ def _checked_map(spec: MethodSpec, raw: Any, batch: int) -> torch.Tensor:
     return raw
 
 
-def compute(model: nn.Module, x: torch.Tensor, *, method: str = "gradcam", layer: LayerLike = None,
-            target: TargetLike = None, upsample: bool = True,
+def compute(model: nn.Module, x: torch.Tensor, method: str = "gradcam", layer: LayerLike = None,
+            target: TargetLike = None, *, upsample: bool = True,
             progress: ProgressLike = "auto", cancel: Any = None,
             **options: Any) -> torch.Tensor:
     """One-shot :meth:`Explainer.explain`: (B, H, W) float32 maps in [0, 1] (see there for arguments).
+
+    ``method``, ``layer`` and ``target`` may be given positionally, in that order; the shape and
+    resolution follow the rule shared by every map function (:doc:`/maps`).
 
     ``progress``: a callable ``progress(done, total)`` as in ``explain``, or True / False / "auto"
     for a progress bar over the batches of the slow (score-based) methods; "auto" shows it in a

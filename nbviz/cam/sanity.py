@@ -153,8 +153,8 @@ def _portable_layer(model: nn.Module, layer: LayerLike) -> str | list[str] | Non
     return layer_name(model, layer, [])
 
 
-def sanity_check(model: nn.Module, x: torch.Tensor, *, method: str, layer: LayerLike = None,
-                 target: TargetLike = None, cascade: str = "top-down", seed: int = 0,
+def sanity_check(model: nn.Module, x: torch.Tensor, method: str, layer: LayerLike = None,
+                 target: TargetLike = None, *, cascade: str = "top-down", seed: int = 0,
                  similarity: Sequence[str] = ("spearman", "ssim", "hog"),
                  threshold: float = SPEARMAN_THRESHOLD, verdict_measure: str = "spearman",
                  progress: Callable[[int, int], None] | None = None, cancel: Any = None,

@@ -178,7 +178,7 @@ def class_index(name: str, labels: Sequence[str], *, listing: str = "the labels 
     case-insensitive one.
 
     Raises :class:`~nbviz.cam.TargetError` when several labels match case-insensitively (listing them
-    with their indices) or none does (naming the closest labels, found with :mod:`difflib`, and
+    with their indices) or none does (naming the closest labels, found with ``difflib``, and
     ``listing``: where the caller can read every label, e.g. ``"explorer.class_names"``).
     """
     if not isinstance(name, str):

@@ -162,28 +162,26 @@ class CAMExplorer(NbvizWidget):
     # ---- public API ---------------------------------------------------------------------------
     def compute(
         self,
+        method: str | None = None,
         layer: str | torch.nn.Module | None = None,
         target: int | str | None = None,
-        method: str | None = None,
         image_index: int | None = None,
         *,
-        upsample: bool = False,
+        upsample: bool = True,
     ) -> np.ndarray:
-        """The map for these choices (defaults: the current ones), computed now, values in [0, 1].
+        """The map for these choices (defaults: the current ones), computed now: (H, W) float32 in [0, 1].
 
-        Returns the (h, w) float32 map at the layer's feature resolution, exactly what the view
-        shows (the view upsamples it bilinearly); `upsample=True` returns it at the model input's
-        resolution instead (the engine's upsampling). Feature-resolution maps are cached, shared
-        with the view: asking again, from here or from the browser, does not recompute.
-        The model runs one computation at a time: while the view computes a slow method, this
-        waits for it (its Cancel button frees the model), and a map the view was computing for
-        the same choices is returned without a second computation.
+        The rule every map function follows (:doc:`/maps`): ``method``, ``layer``, ``target`` in that
+        order, positionally or by name; at the model input's resolution (H, W) by default, and with
+        ``upsample=False`` at the resolution the method computes at (the layer's grid): exactly the
+        map the view shows and upsamples in the browser. Grid maps are cached, shared with the view:
+        asking again, from here or from the browser, does not recompute. The model runs one
+        computation at a time: while the view computes a slow method, this waits for it (its Cancel
+        button frees the model), and a map the view was computing for the same choices is returned
+        without a second computation.
         """
         choice = self._choice(layer, target, method, image_index)
-        if upsample:
-            with self._engine_lock:
-                return self._explain(choice, upsample=True)
-        return self._map(choice).copy()
+        return self._input_map(choice) if upsample else self._map(choice).copy()
 
     @property
     def layers(self) -> list[str]:
@@ -267,7 +265,7 @@ class CAMExplorer(NbvizWidget):
         probability = float(self.probabilities()[self.target])
         return overlay_figure(
             decode_photo(self._images[self.image_index]),
-            self.compute(),  # feature resolution, [0, 1]: what the view upsamples
+            self.compute(upsample=False),  # the layer's grid, [0, 1]: what the view upsamples
             self._colormaps[self.colormap],
             opacity=self.opacity,
             threshold=self.threshold,
@@ -381,11 +379,12 @@ class CAMExplorer(NbvizWidget):
         with self._engine_lock:
             return self._engine.predict(tensor)[0].detach().float().cpu()
 
-    def _explain(self, choice: MapChoice, *, upsample: bool = False, progress=None, cancel=None) -> np.ndarray:
+    def _explain(self, choice: MapChoice, *, progress=None, cancel=None) -> np.ndarray:
+        """The engine's map for `choice` at the layer's grid (the resolution the method computes at)."""
         tensor = self._prepared[choice.image].tensor
         maps = self._engine.explain(
             tensor, method=choice.method, layer=choice.layer, target=choice.target,
-            upsample=upsample, progress=progress, cancel=cancel,
+            upsample=False, progress=progress, cancel=cancel,
         )
         return maps[0].detach().float().cpu().numpy()
 
@@ -407,6 +406,18 @@ class CAMExplorer(NbvizWidget):
             while len(self._maps) > MAP_CACHE_SIZE:
                 self._maps.popitem(last=False)
         return values
+
+    def _input_map(self, choice: MapChoice, progress=None, cancel=None) -> np.ndarray:
+        """The map for `choice` at the model input's resolution, derived from the cached grid map.
+
+        minmax is invariant under affine maps and bilinear upsampling is linear, so
+        minmax(up(grid map)) is the engine's upsampled map minmax(up(relu(raw))).
+        """
+        from nbviz.cam.postprocess import minmax_per_image, upsample
+
+        grid = torch.from_numpy(self._map(choice, progress=progress, cancel=cancel).copy())[None]
+        size = tuple(self._prepared[choice.image].tensor.shape[-2:])
+        return minmax_per_image(upsample(grid, size))[0].numpy()
 
     def _cached(self, key: str) -> np.ndarray | None:
         with self._maps_lock:
@@ -480,8 +491,8 @@ class CAMExplorer(NbvizWidget):
     def _send_scores(self, job: Job, choice: MapChoice) -> None:
         from nbviz.cam.metrics import deletion_insertion
 
+        saliency = self._input_map(choice)
         with self._engine_lock:
-            saliency = self._explain(choice, upsample=True)
             scores = deletion_insertion(
                 self._model, self._prepared[choice.image].tensor, torch.from_numpy(saliency)[None],
                 choice.target, steps=SCORE_STEPS,

@@ -34,7 +34,7 @@ def test_compute_is_the_engines_map_at_feature_resolution(cam_make_explorer):
         for method, layer, target, size in [("gradcam", "features.3", 2, 16), ("layercam", "features.0", 4, 32),
                                             ("cam", "features", 1, 16)]:
             expected = reference.explain(x, method, layer, target, upsample=False)[0].numpy()
-            got = explorer.compute(layer=layer, target=target, method=method)
+            got = explorer.compute(layer=layer, target=target, method=method, upsample=False)
             assert got.dtype == np.float32 and got.shape == (size, size) == expected.shape
             np.testing.assert_allclose(got, expected, atol=1e-6)
         full = reference.explain(x, "gradcam", "features.3", 2, upsample=True)[0].numpy()
@@ -104,7 +104,7 @@ def test_trait_changes_produce_maps_through_the_browser_protocol(cam_make_explor
     first = choice(explorer)
     browser.request("main", first)
     assert cam_wait_until(lambda: key_of(first) in browser.maps())
-    np.testing.assert_array_equal(browser.maps()[key_of(first)], explorer.compute())
+    np.testing.assert_array_equal(browser.maps()[key_of(first)], explorer.compute(upsample=False))
     content, buffers = browser.of_type("map")[0]
     assert content["shape"] == [16, 16] and len(buffers[0]) == 16 * 16 * 4  # float32, not JSON
 
@@ -115,7 +115,7 @@ def test_trait_changes_produce_maps_through_the_browser_protocol(cam_make_explor
     assert second["method"] == "gradcam++" and second["target"] == 3
     browser.request("main", second)
     assert cam_wait_until(lambda: key_of(second) in browser.maps())
-    np.testing.assert_array_equal(browser.maps()[key_of(second)], explorer.compute())
+    np.testing.assert_array_equal(browser.maps()[key_of(second)], explorer.compute(upsample=False))
     assert not np.allclose(browser.maps()[key_of(first)], browser.maps()[key_of(second)])
 
 
@@ -190,7 +190,7 @@ def test_compute_waits_for_the_views_running_job_and_reuses_its_map(cam_make_exp
     slow = choice(explorer, method="scorecam")
     browser.request("main", slow)
     assert cam_wait_until(lambda: browser.of_type("progress"))
-    values = explorer.compute(method="scorecam")  # blocks until the worker's map is in the cache
+    values = explorer.compute(method="scorecam", upsample=False)  # blocks until the worker's map is in the cache
     assert methods.count("scorecam") == 1
     assert cam_wait_until(lambda: key_of(slow) in browser.maps())
     np.testing.assert_array_equal(values, browser.maps()[key_of(slow)])
@@ -258,7 +258,7 @@ def test_export_state_precomputes_maps_for_the_offline_report(cam_make_explorer)
     for key in keys:
         image, layer, target, method = key.split("|")
         values = np.frombuffer(state["_precomputed"][key], dtype="<f4").reshape(state["_precomputed_shapes"][key])
-        np.testing.assert_array_equal(values, explorer.compute(layer, int(target), method, int(image)))
+        np.testing.assert_array_equal(values, explorer.compute(method, layer, int(target), int(image), upsample=False))
     assert state["layer"] == "features" and isinstance(state["_images"][0], bytes)
 
     small = explorer.export_state(layers=["features.3"], classes=[1], methods=["layercam", "hirescam"], images=[1])
