@@ -126,6 +126,7 @@ class CAMExplorer(NbvizWidget):
         self._engine_lock = threading.RLock()
         self._maps: OrderedDict[str, np.ndarray] = OrderedDict()
         self._maps_lock = threading.Lock()
+        self._blank: dict[str, str] = {}  # map key -> why that cached map is blank (nbviz.cam.blank)
         self._scheduler = JobScheduler(self._execute)
         try:
             layer_names = self._layer_choices(layers)
@@ -181,7 +182,13 @@ class CAMExplorer(NbvizWidget):
         without a second computation.
         """
         choice = self._choice(layer, target, method, image_index)
-        return self._input_map(choice) if upsample else self._map(choice).copy()
+        values = self._input_map(choice) if upsample else self._map(choice).copy()
+        reason = self._cached_blank(choice.key)
+        if reason is not None:
+            from nbviz.cam.blank import warn_blank
+
+            warn_blank(self._method_label(choice.method), [reason], stacklevel=2)
+        return values
 
     @property
     def layers(self) -> list[str]:
@@ -259,8 +266,7 @@ class CAMExplorer(NbvizWidget):
         # Loaded on the first snapshot: importing this widget does not pay for matplotlib.figure (~0.5 s).
         from nbviz.widgets.cam_snapshot import decode_photo, overlay_figure
 
-        labels = {entry["name"]: entry["label"] for entry in self._methods}
-        method = labels.get(self.method, self.method)
+        method = self._method_label(self.method)
         class_name = self._class_names[self.target] if self._class_names else str(self.target)
         probability = float(self.probabilities()[self.target])
         return overlay_figure(
@@ -379,14 +385,15 @@ class CAMExplorer(NbvizWidget):
         with self._engine_lock:
             return self._engine.predict(tensor)[0].detach().float().cpu()
 
-    def _explain(self, choice: MapChoice, *, progress=None, cancel=None) -> np.ndarray:
-        """The engine's map for `choice` at the layer's grid (the resolution the method computes at)."""
+    def _explain(self, choice: MapChoice, *, progress=None, cancel=None) -> tuple[np.ndarray, str | None]:
+        """The engine's map for `choice` at the layer's grid (the resolution the method computes at),
+        and why it is blank (None when it is not)."""
         tensor = self._prepared[choice.image].tensor
-        maps = self._engine.explain(
+        result = self._engine.result(
             tensor, method=choice.method, layer=choice.layer, target=choice.target,
             upsample=False, progress=progress, cancel=cancel,
         )
-        return maps[0].detach().float().cpu().numpy()
+        return result.maps[0].detach().float().cpu().numpy(), result.blank[0]
 
     def _map(self, choice: MapChoice, progress=None, cancel=None) -> np.ndarray:
         """The cached feature-resolution map for `choice`, computing it if needed."""
@@ -399,12 +406,15 @@ class CAMExplorer(NbvizWidget):
             cached = self._cached(choice.key)  # computed by another thread while this one waited
             if cached is not None:
                 return cached
-            values = np.ascontiguousarray(self._explain(choice, progress=progress, cancel=cancel), dtype=np.float32)
+            values, reason = self._explain(choice, progress=progress, cancel=cancel)
+            values = np.ascontiguousarray(values, dtype=np.float32)
         values.setflags(write=False)
         with self._maps_lock:
             self._maps[choice.key] = values
+            if reason is not None:
+                self._blank[choice.key] = reason
             while len(self._maps) > MAP_CACHE_SIZE:
-                self._maps.popitem(last=False)
+                self._blank.pop(self._maps.popitem(last=False)[0], None)
         return values
 
     def _input_map(self, choice: MapChoice, progress=None, cancel=None) -> np.ndarray:
@@ -422,6 +432,14 @@ class CAMExplorer(NbvizWidget):
     def _cached(self, key: str) -> np.ndarray | None:
         with self._maps_lock:
             return self._maps.get(key)
+
+    def _cached_blank(self, key: str) -> str | None:
+        """Why the cached map of `key` is blank, or None."""
+        with self._maps_lock:
+            return self._blank.get(key)
+
+    def _method_label(self, method: str) -> str:
+        return next((entry["label"] for entry in self._methods if entry["name"] == method), method)
 
     # ---- messages -----------------------------------------------------------------------------
     def _on_message(self, _widget: Any, content: Any, buffers: list) -> None:
@@ -463,7 +481,11 @@ class CAMExplorer(NbvizWidget):
         return self._choice(str(request["layer"]), int(request["target"]), str(request["method"]), int(request["image"]))
 
     def _send_map(self, key: str, values: np.ndarray) -> None:
-        self.send({"type": "map", "key": key, "shape": list(values.shape)}, buffers=[_float32_bytes(values)])
+        content = {"type": "map", "key": key, "shape": list(values.shape)}
+        reason = self._cached_blank(key)
+        if reason is not None:
+            content["blank"] = reason  # the view says why instead of showing an empty overlay
+        self.send(content, buffers=[_float32_bytes(values)])
 
     def _execute(self, job: Job) -> None:
         """Worker thread: compute one job and send the result, an error, or the cancellation."""

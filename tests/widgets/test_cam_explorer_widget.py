@@ -123,8 +123,8 @@ def test_cache_forward_passes_and_repeated_requests(cam_make_explorer, cam_front
     explorer = cam_make_explorer()
     engine = explorer._engine
     calls = []
-    original = engine.explain
-    engine.explain = lambda *a, **k: calls.append(k.get("method", a[1] if len(a) > 1 else None)) or original(*a, **k)
+    original = engine.result
+    engine.result = lambda *a, **k: calls.append(k.get("method", a[1] if len(a) > 1 else None)) or original(*a, **k)
     browser = cam_front_end(explorer)
     explorer.compute()  # image 1 was the last forward at construction: one pass for image 0
     forwards = engine.forward_count
@@ -184,8 +184,8 @@ def test_compute_waits_for_the_views_running_job_and_reuses_its_map(cam_make_exp
     explorer = cam_make_explorer(model=CamTinyNet(slow_batch_s=0.2))
     engine = explorer._engine
     methods = []
-    original = engine.explain
-    engine.explain = lambda *a, **k: methods.append(k.get("method")) or original(*a, **k)
+    original = engine.result
+    engine.result = lambda *a, **k: methods.append(k.get("method")) or original(*a, **k)
     browser = cam_front_end(explorer)
     slow = choice(explorer, method="scorecam")
     browser.request("main", slow)

@@ -51,7 +51,7 @@ export class CompareView {
       tile.heat.setStyle(style);
       tile.heat.draw();
       tile.status.classList.toggle("cam-bad", status.state === FAILED);
-      tile.status.title = status.message ?? "";
+      tile.status.title = entry?.blank ?? status.message ?? "";
       const offer = method.slow && (status.state === MISSING || status.state === CANCELLED)
         ? (status.state === CANCELLED ? "Cancelled: compute again" : "Compute (slow)")
         : null;
@@ -69,7 +69,7 @@ export class CompareView {
           },
         }, offer));
       } else if (offer === null) {
-        tile.status.textContent = tileText(status);
+        tile.status.textContent = entry?.blank ? "Blank map (hover: why)" : tileText(status);
       }
     }
   }

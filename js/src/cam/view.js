@@ -164,7 +164,8 @@ export function renderExplorer({ model, el, store, photos }) {
     stage.heat.setStyle(style());
     stage.heat.draw();
     if (entry && photo) notePaint(key);
-    overlay.show(status, key, methodInfo(get("method")), describe(key));
+    if (entry?.blank) overlay.showBlank(key, describe(key), entry.blank);
+    else overlay.show(status, key, methodInfo(get("method")), describe(key));
     scores.show(store.scores.get(key), store.offline || !entry);
     readout.showCaption();
     updateCompare(index, photo);
