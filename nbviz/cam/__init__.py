@@ -9,7 +9,7 @@ A blank map says why with a :class:`CAMWarning` (:mod:`nbviz.cam.blank`).
 :func:`register_method` adds a method of your own; it then works everywhere a built-in one does.
 """
 from . import methods as _builtin_methods  # registers the built-in methods
-from . import metrics
+from . import cost, metrics
 from .context import MethodContext, weighted_sum
 from .errors import (
     CAMError,

@@ -18,7 +18,8 @@ from .guided import guided_input_gradient
 from .hygiene import model_session
 from .inputs import validate_input
 from .layers import default_layer, layer_name, resolve_layer
-from .names import ANY_MODEL_METHODS
+from .cost import pass_times
+from .names import ANY_MODEL_METHODS, METHODS
 from .blank import blank_reasons, warn_blank
 from .postprocess import finalize, minmax_per_image, upsample as resize
 from .progress import ProgressLike, batch_progress
@@ -228,6 +229,32 @@ class Explainer:
             self._ensure_open()
             with model_session(self.model):
                 return self._layer(self._record_for(x), None).name
+
+    def estimates(self, x: torch.Tensor, layers: Sequence[str] | None = None,
+                  methods: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
+        """Estimated seconds of one map of ``x[:1]``, per layer (default: :meth:`layers`) and method
+        (default: every registered one) with the method's default options.
+
+        ``seconds = F t_forward + B t_backward + L t_after(layer)`` from the method's declared passes
+        and pass times measured once per model, input shape and device (:mod:`nbviz.cam.cost`).
+        Layers without a spatial output are left out.
+        """
+        with self._lock:
+            self._ensure_open()
+            with model_session(self.model):
+                record = self._record_for(x)
+                channels = {}
+                for name in (record.candidates if layers is None else layers):
+                    try:
+                        channels[name] = int(resolve_layer(self.model, record, name).spatial().shape[1])
+                    except LayerError:
+                        continue
+                key = record.key
+            times = pass_times(self.model, key, list(channels))
+            chosen = [method_spec(name) for name in (METHODS if methods is None else methods)]
+            return {layer: {spec.name: times.seconds(spec.passes_for(spec.defaults, k if spec.needs_layer else 0),
+                                                     layer if spec.needs_layer else None) for spec in chosen}
+                    for layer, k in channels.items()}
 
     def listed_name(self, x: torch.Tensor, layer: nn.Module | str) -> str | None:
         """The name :meth:`layers` lists ``layer``'s output under, or None when it lists no such output.

@@ -89,6 +89,9 @@ class CAMExplorer(NbvizWidget):
     _probabilities = traitlets.List(traitlets.Bytes()).tag(sync=True)
     _topk = traitlets.List(traitlets.List(traitlets.Int())).tag(sync=True)
     _colormaps = traitlets.Dict().tag(sync=True)
+    # Estimated seconds per layer and method, and the threshold above which the view asks first
+    # (nbviz.cam.cost): {"confirm_above_s": s, "seconds": {layer: {method: s}}}.
+    _cost = traitlets.Dict().tag(sync=True)
     # Offline report only (filled by export_state): key -> float32 bytes, key -> [h, w].
     _precomputed = traitlets.Dict().tag(sync=True)
     _precomputed_shapes = traitlets.Dict().tag(sync=True)
@@ -135,6 +138,8 @@ class CAMExplorer(NbvizWidget):
             n_classes = probabilities[0].shape[0]
             class_names = _class_names(labels, n_classes)
             topk_lists = [torch.topk(p, min(topk, n_classes)).indices.tolist() for p in probabilities]
+            cost = {"confirm_above_s": cam.cost.CONFIRM_ABOVE_S,
+                    "seconds": self._engine.estimates(prepared[0].tensor, layer_names, method_names)}
             photos = [encode_photo(item.photo) for item in prepared]
         except Exception:
             self._engine.close()
@@ -155,6 +160,7 @@ class CAMExplorer(NbvizWidget):
             _probabilities=[p.numpy().astype("<f4").tobytes() for p in probabilities],
             _topk=topk_lists,
             _colormaps=colormap_luts(COLORMAPS),
+            _cost=cost,
             **traits,
         )
         self.observe(self._select_top_class, "image_index")
@@ -256,6 +262,7 @@ class CAMExplorer(NbvizWidget):
                         data[choice.key] = _float32_bytes(values)
                         shapes[choice.key] = list(values.shape)
         state = super().export_state()
+        state["_cost"] = {}  # a report computes nothing
         state["_precomputed"] = data
         state["_precomputed_shapes"] = shapes
         return state

@@ -93,3 +93,20 @@ def _error(action) -> str:
     with pytest.raises(traitlets.TraitError) as error:
         action()
     return str(error.value)
+
+
+def test_the_view_gets_an_estimate_per_offered_layer_and_method_and_reports_none(cam_make_explorer):
+    from nbviz import cam
+    from nbviz.cam.cost import CONFIRM_ABOVE_S
+
+    explorer = cam_make_explorer(layers=["features.0", "features"], methods=["gradcam", "scorecam", "ablationcam"])
+    cost = explorer._cost
+    assert cost["confirm_above_s"] == CONFIRM_ABOVE_S
+    assert set(cost["seconds"]) == {"features.0", "features"}
+    with cam.Explainer(explorer._model) as engine:
+        expected = engine.estimates(explorer._prepared[0].tensor, ["features.0", "features"],
+                                    ["gradcam", "scorecam", "ablationcam"])
+    assert cost["seconds"] == expected  # the same measurement, cached per model and input shape
+    # Score-CAM makes one pass per channel: 8 at features.0, 16 at features
+    assert cost["seconds"]["features"]["scorecam"] == pytest.approx(2 * cost["seconds"]["features.0"]["scorecam"])
+    assert explorer.export_state(methods=["gradcam"], images=[0])["_cost"] == {}

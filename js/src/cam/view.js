@@ -6,6 +6,7 @@ import { asBytes, toFloat32Array } from "../lib/dataview_float32.js";
 import { ViewParts } from "../lib/trait_wiring.js";
 import { ClassPanel } from "./class_panel.js";
 import { CompareView } from "./compare_view.js";
+import { CostGate } from "./cost.js";
 import { h, ensureStyle, formatPercent } from "./dom.js";
 import { mapKey, layerGroup } from "./keys.js";
 import { COMPUTING, MISSING } from "./map_store.js";
@@ -28,6 +29,7 @@ export const TRAIT_EFFECTS = {
   colormap: ["menus", "legend", "style"],
   _layers: ["menus"],
   _methods: ["menus", "map"],
+  _cost: ["menus", "map"],
   _class_names: ["classes", "caption"],
   _topk: ["classes"],
   _probabilities: ["classes", "caption"],
@@ -59,7 +61,8 @@ export function renderExplorer({ model, el, store, photos }) {
   let lastMainRequest = null;
   let lastCompareRequest = null;
   let paintedKey = null;
-  const compareSlow = new Set(); // keys of slow methods the user asked to compute in the grid
+  const compareSlow = new Set(); // keys of costly methods the user asked to compute in the grid
+  const gate = new CostGate(() => (store.offline ? null : get("_cost")));
 
   const toolbar = buildToolbar({ setTraits, toggleCompare: () => { comparing = !comparing; parts.mark(["map"]); }, download });
   const stage = buildStage({ setTraits });
@@ -114,7 +117,7 @@ export function renderExplorer({ model, el, store, photos }) {
       disabled: offline && !store.available(mapKey(index, name, target, method)),
     })), layer);
     fillSelect(toolbar.method, methods().map((m) => ({
-      value: m.name, label: m.slow ? `${m.label} (slow)` : m.label,
+      value: m.name, label: gate.isCostly(layer, m.name) ? `${m.label} (${gate.shortLabel(layer, m.name)})` : m.label,
       disabled: offline && !store.available(mapKey(index, layer, target, m.name)),
     })), method);
     fillSelect(toolbar.colormap, Object.keys(get("_colormaps") ?? {}).map((name) => ({ value: name, label: name })), get("colormap"));
@@ -148,7 +151,13 @@ export function renderExplorer({ model, el, store, photos }) {
     }
     stage.heat.setPhoto(photo ?? null);
     let status = store.status(key);
-    if (status.state === MISSING && key !== lastMainRequest) {
+    const [layer, method] = [get("layer"), get("method")];
+    const waiting = status.state === MISSING && gate.needsConfirm(layer, method);
+    if (waiting && lastMainRequest !== null && key !== lastMainRequest) {
+      lastMainRequest = null;
+      store.request("main", []); // the map this lane wanted before is no longer wanted
+    }
+    if (status.state === MISSING && !waiting && key !== lastMainRequest) {
       lastMainRequest = key;
       store.request("main", [key]);
       status = store.status(key);
@@ -164,7 +173,12 @@ export function renderExplorer({ model, el, store, photos }) {
     stage.heat.setStyle(style());
     stage.heat.draw();
     if (entry && photo) notePaint(key);
-    if (entry?.blank) overlay.showBlank(key, describe(key), entry.blank);
+    if (waiting) {
+      overlay.showConfirm(key, describe(key), gate.label(layer, method), () => {
+        gate.confirm(layer, method);
+        parts.mark(["menus", "map"]);
+      });
+    } else if (entry?.blank) overlay.showBlank(key, describe(key), entry.blank);
     else overlay.show(status, key, methodInfo(get("method")), describe(key));
     scores.show(store.scores.get(key), store.offline || !entry);
     readout.showCaption();
@@ -173,14 +187,15 @@ export function renderExplorer({ model, el, store, photos }) {
 
   function updateCompare(index, photo) {
     if (comparing) {
+      const layer = get("layer");
       const keys = methods().map((m) => ({ m, key: keyFor(m.name) }))
-        .filter(({ m, key }) => !m.slow || compareSlow.has(key)).map(({ key }) => key);
+        .filter(({ m, key }) => !gate.isCostly(layer, m.name) || compareSlow.has(key)).map(({ key }) => key);
       const signature = keys.join(",");
       if (signature !== lastCompareRequest) {
         lastCompareRequest = signature;
         store.request("compare", keys);
       }
-      compare.update({ methods: methods(), photo, keyFor, store, style: style(), selected: get("method") });
+      compare.update({ methods: methods(), photo, keyFor, store, style: style(), selected: get("method"), cost: costOf });
     } else if (lastCompareRequest !== null) {
       lastCompareRequest = null;
       store.request("compare", []);
@@ -194,7 +209,7 @@ export function renderExplorer({ model, el, store, photos }) {
   function updateStyle() {
     stage.heat.setStyle(style());
     stage.heat.draw();
-    if (comparing) compare.update({ methods: methods(), photo: photos.peek(imageIndex()) ?? null, keyFor, store, style: style(), selected: get("method") });
+    if (comparing) compare.update({ methods: methods(), photo: photos.peek(imageIndex()) ?? null, keyFor, store, style: style(), selected: get("method"), cost: costOf });
   }
 
   const parts = new ViewParts([
@@ -212,6 +227,11 @@ export function renderExplorer({ model, el, store, photos }) {
   ]);
 
   // ---- helpers ------------------------------------------------------------------------------
+  /** The estimate a compare tile shows before its costly map is asked for ("~90 s"), or "". */
+  function costOf(method) {
+    return gate.shortLabel(get("layer"), method);
+  }
+
   function notePaint(key) {
     if (paintedKey === key && root.dataset.paintedKey === key) return;
     paintedKey = key;
