@@ -14,6 +14,8 @@ export default {
           klPoints: (model.get("kl_history") || []).length,
         }),
         screenPosition: (i) => view.screenPosition(i),
+        pointCount: () => view.n,
+        layout: () => (view.displayed ? Array.from(view.displayed) : []),
         highlighted: () => [...view.labels.highlighted].sort((a, b) => a - b),
         layoutNeighbors: () => [...view.projector.layoutNeighbors],
         layoutIsStatic: () => view.layoutIsStatic(),

@@ -91,10 +91,10 @@ test("a key wanted by two lanes stays in flight until neither wants it", () => {
 
 test("offline: only saved maps exist, nothing is sent", () => {
   const sent = [];
-  const saved = { "0|l|1|gradcam": { shape: [1, 2], data: f32(0, 1) } };
+  const saved = { "0|l|1|gradcam": { shape: [1, 3], data: new DataView(new Uint8Array([0, 51, 255]).buffer) } };
   const store = new MapStore({ send: (m) => sent.push(m), offlineMaps: saved });
   assert.equal(store.status("0|l|1|gradcam").state, READY);
-  assert.deepEqual([...store.get("0|l|1|gradcam").values], [0, 1]);
+  assert.deepEqual([...store.get("0|l|1|gradcam").values], [0, Math.fround(0.2), 1]);  // q / 255
   assert.equal(store.status("0|l|2|gradcam").state, UNAVAILABLE);
   assert.equal(store.available("0|l|2|gradcam"), false);
   store.request("main", ["0|l|2|gradcam"]);

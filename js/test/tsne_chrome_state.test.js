@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  OFFLINE_REASON, badgeState, klTextAt, learningRateDisplay, mergedKlHistory, progressTexts, timelineState, transportState,
+  OFFLINE_REASON, badgeState, klTextAt, learningRateDisplay, legendColumns, mergedKlHistory, progressTexts, timelineState, transportState,
 } from "../src/tsne/chrome_state.js";
 
 test("transport: pause while running; stop only while running or paused; step until finished", () => {
@@ -22,6 +22,13 @@ test("progress: iteration, total, bar width and the exaggeration in force", () =
   assert.deepEqual(progressTexts(1500, 1000, 1), ["Iteration 1,500 ", "/ 1,000", "100.0%", "exaggeration off (×1)"]);
   assert.equal(progressTexts(3, 0, 4.5)[2], "0%");
   assert.equal(progressTexts(3, 9, 4.5)[3], "early exaggeration ×4.5");
+});
+
+test("progress: the kernel's activity takes the status line while it reports one", () => {
+  const texts = progressTexts(760, 1000, 1, "perplexity 50 · continuing 250 iterations");
+  assert.deepEqual(texts, ["Iteration 760 ", "/ 1,000", "76.0%", "perplexity 50 · continuing 250 iterations"]);
+  assert.equal(progressTexts(300, 750, 12, "recomputing affinities…")[3], "recomputing affinities…");
+  assert.equal(progressTexts(300, 750, 12, "")[3], "early exaggeration ×12");
 });
 
 test("badge: PCA view over replay over saved report over status", () => {
@@ -61,4 +68,12 @@ test("timeline: caption live, offline and while replaying", () => {
   const replaying = timelineState({ ...base, replaying: true, replayIteration: 1500, lastIteration: 2000 });
   assert.equal(replaying.text, "iteration 1,500 of 2,000");
   assert.equal(replaying.liveDisabled, false);
+});
+
+test("legend: two columns only for many short names", () => {
+  assert.equal(legendColumns(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]), 2);
+  assert.equal(legendColumns(["0", "1", "2", "3", "4", "5"]), 1);  // few enough for one column
+  assert.equal(legendColumns(["cat", "dog", "car", "bus", "van", "cow", "pig"]), 2);
+  assert.equal(legendColumns(["airplane", "bird", "cat", "deer", "dog", "frog", "horse"]), 1);
+  assert.equal(legendColumns([]), 1);
 });

@@ -123,6 +123,50 @@ test("uint16 frames: x = min + code / 65535 * (max - min) recovers the layout wi
   assert.deepEqual([...frameLayout({}, new DataView(raw.buffer), 1)], [1.5, -2]);
 });
 
+test("a frame made for another point count is acked and dropped, not drawn", async () => {
+  const { frameValues, receiveFrame } = await import("../src/tsne/frames.js");
+  assert.equal(frameValues({ bounds: [0, 0, 1, 1] }, new DataView(new ArrayBuffer(12))), 6);
+  assert.equal(frameValues({}, new DataView(new ArrayBuffer(12))), 3);
+  const sent = [];
+  let puts = 0;
+  const view = {
+    n: 3, dims: 2, stats: { framesReceived: 0 },
+    model: { send: (message) => sent.push(message) },
+    inbox: { put: () => { puts += 1; return true; } },
+    requestDraw: () => {},
+  };
+  receiveFrame(view, { type: "frame", seq: 7 }, [new DataView(new Float32Array(8).buffer)]);  // 4 points
+  assert.deepEqual(sent, [{ type: "ack", seq: 7 }]);
+  assert.equal(puts, 0);
+  receiveFrame(view, { type: "frame", seq: 8 }, [new DataView(new Float32Array(6).buffer)]);  // 3 points
+  assert.equal(puts, 1);
+  assert.equal(sent.length, 1);
+});
+
+test("3-D draw order: back to front by depth, every point once, O(N) levels", async () => {
+  const { backToFront, DEPTH_LEVELS, project } = await import("../src/tsne/orbit.js");
+  let seed = 11;
+  const random = () => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; };
+  const n = 5000;
+  const depth = Float32Array.from({ length: n }, () => random() * 2 - 1);
+  const order = backToFront(depth);
+  assert.equal(new Set(order).size, n);
+  const step = 2 / (DEPTH_LEVELS - 1);
+  for (let r = 1; r < n; r += 1) {
+    // Non-decreasing depth, up to one level of rounding between neighbours in the order.
+    assert.ok(depth[order[r]] >= depth[order[r - 1]] - step, `${r}`);
+  }
+  assert.ok(depth[order[0]] <= Math.min(...depth) + step && depth[order[n - 1]] >= Math.max(...depth) - step);
+  // project() reports p_z: a point moved towards the camera (+z before rotation at yaw 0,
+  // pitch 0) gets the larger depth, so it is drawn last.
+  const xyz = new Float32Array([0, 0, -1, 0, 0, 1, 1, 1, 0]);
+  const z = new Float32Array(3);
+  project(xyz, { yaw: 0, pitch: 0 }, undefined, z);
+  assert.ok(z[1] > z[0]);
+  assert.deepEqual([...backToFront(z)].slice(-1), [1]);
+  assert.deepEqual([...backToFront(new Float32Array([0.5, 0.5]))].sort(), [0, 1]);
+});
+
 test("3-D orbit camera: rotation is orthonormal, the centre projects to 0, nearer points spread wider", async () => {
   const { CAMERA_DISTANCE, normalization3, orbitBy, PITCH_LIMIT, project, rotation } = await import("../src/tsne/orbit.js");
   const r = rotation({ yaw: 0.7, pitch: -0.4 });

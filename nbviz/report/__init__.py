@@ -10,8 +10,10 @@ from nbviz.report.errors import StateNotSerializableError, UnsupportedWidgetErro
 from nbviz.report.html import to_html
 from nbviz.report.png import to_png
 from nbviz.report.protocol import FrontEnd, HTMLReportable, PNGReportable
+from nbviz.report.size import SIZE_BUDGET_MB, ReportFile, ReportSize, ReportSizeWarning
 
 __all__ = [
     "to_html", "to_png", "FrontEnd", "HTMLReportable", "PNGReportable",
     "UnsupportedWidgetError", "StateNotSerializableError",
+    "ReportFile", "ReportSize", "ReportSizeWarning", "SIZE_BUDGET_MB",
 ]

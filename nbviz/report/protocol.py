@@ -3,7 +3,9 @@
 `to_html` needs `front_end()` (which ES module draws the widget) and `export_state(**options)` (the
 state that module renders from, with `bytes` wherever a binary buffer travels). `to_png` needs
 `snapshot_figure(**options)`, a matplotlib Figure of the current view. Options a widget accepts are
-the keyword parameters of these methods; `**options` in a signature accepts any.
+the keyword parameters of these methods; `**options` in a signature accepts any. Optionally, a
+widget's `report_part_labels` ({state key: name}, e.g. {"_precomputed": "maps"}) names its binary
+data in the size line `to_html` returns.
 """
 from __future__ import annotations
 

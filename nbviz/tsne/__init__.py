@@ -7,6 +7,7 @@ Use::
     run = TSNE(random_state=0).optimizer(X)                          # streaming
     for frame in run:                                                # Frame per iteration
         draw(frame.embedding.cpu().numpy().copy())
+    run.add_points(X_new)                                            # placed, then part of the run
 """
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from .errors import TSNEError
 from .config import TSNEConfig
 from .estimator import TSNE
 from .inputs import as_matrix
-from .optimizer import PHASE_EARLY, PHASE_MAIN, Frame, TSNEOptimizer
+from .optimizer import PHASE_EARLY, PHASE_MAIN, Frame, NewPoints, TSNEOptimizer
+from .transform import ReferenceNeighbors, TransformSettings
 
 __all__ = [
     "TSNE", "TSNEConfig", "TSNEOptimizer", "Frame", "TSNEError", "as_matrix", "SparseAffinities",
-    "PHASE_EARLY", "PHASE_MAIN",
+    "PHASE_EARLY", "PHASE_MAIN", "NewPoints", "ReferenceNeighbors", "TransformSettings",
 ]

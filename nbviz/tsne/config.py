@@ -29,11 +29,19 @@ class TSNEConfig:
     - learning_rate: a positive number, or "auto" = N / exaggeration in each phase.
     - init: "pca" (top principal components scaled to std 1e-4), "random" (seeded Gaussian,
       std 1e-4) or an (N, n_components) array.
-    - random_state: int seed or None (a fresh seed): seeds the random start (init="random"),
-      the noise that fills missing PCA directions, and the sample that checks approximate
-      neighbours. A PCA start itself is deterministic.
+    - random_state: int seed or None (a fresh seed each run). What a seed changes, per init:
+      "pca": nothing, as a rule: the start is the data's principal components, so seeds 0 and 1
+      give the same layout. Only two things draw on the seed there: the noise that fills
+      missing directions when the data have fewer than n_components directions of variance,
+      and the sample of queries that checks approximate neighbours (neighbors="approx", or
+      "auto" on large data), which can change a few neighbours. "random": the start itself,
+      so each seed gives its own layout and one seed repeats it exactly (same device and
+      thread count). An array: as for "pca" (the start is yours). For a different run from
+      the same data use init="random", or `TSNEOptimizer.restart(random_state=s)`, which
+      starts from seeded random noise under any init.
     - device: torch device for the optimisation; None = CUDA when available, else the CPU.
-    - method: repulsion "exact" (all pairs), "fft" (interpolation, 2-D) or "auto" (cheaper one).
+    - method: repulsion "exact" (all pairs), "fft" (interpolation on a grid, 2-D and 3-D) or
+      "auto" (per step, whichever is estimated cheaper).
     - neighbors: kNN search "exact", "approx" (faiss HNSW, recall checked against exact search
       on a sample) or "auto" (exact while it is cheap, see `nbviz.tsne.neighbors`).
     - verbose: a progress bar during `TSNE.fit` (iteration, KL, phase): True, False, or "auto"
@@ -63,8 +71,8 @@ class TSNEConfig:
         check_positive("learning_rate", self.learning_rate, allow="auto")
         if self.method not in METHODS:
             raise TSNEError(f"method must be one of {_listed(METHODS)}, got {self.method!r}")
-        if self.method == "fft" and self.n_components != 2:
-            raise TSNEError(f"method='fft' works in 2-D only; use method='exact' for n_components={self.n_components}")
+        if self.method == "fft" and self.n_components not in (2, 3):
+            raise TSNEError(f"method='fft' works in 2-D and 3-D only; use method='exact' for n_components={self.n_components}")
         if self.neighbors not in NEIGHBOR_METHODS:
             raise TSNEError(f"neighbors must be one of {_listed(NEIGHBOR_METHODS)}, got {self.neighbors!r}")
         if isinstance(self.init, str) and self.init not in INITS:

@@ -21,7 +21,9 @@ class TSNE(EstimatorBase):
     kNN affinities (k = 3 * perplexity) calibrated by bisection, a sparse symmetric P, exact
     or FFT-interpolated repulsion ("auto" picks by N), PCA initialisation scaled to std 1e-4,
     early exaggeration 12 for 250 iterations then 1, learning rate N / exaggeration.
-    The settings are those of `TSNEConfig` (validated here, when the object is made).
+    The settings are those of `TSNEConfig` (validated here, when the object is made); its
+    `random_state` entry says what a seed changes under each `init` (under the default "pca",
+    nothing: use init="random" for seed-dependent runs).
     After `fit`: `embedding_` (numpy (N, n_components)), `kl_divergence_` (true KL of the final
     layout), `n_iter_`, `perplexity_` (as used), `neighbors_` ((N, k) int64 indices of the
     nearest neighbours P was built from, nearest first) and `n_features_in_`.

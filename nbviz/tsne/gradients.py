@@ -147,18 +147,20 @@ EXACT_COST_PER_PAIR = 2.8
 def choose_repulsion(y: torch.Tensor, method: str) -> str:
     """'exact' or 'fft' for this layout: as asked, or for 'auto' whichever is estimated cheaper.
 
-    exact ~ 2.8 N^2 ns, FFT ~ 1.5 ms + 5 side^2 log2(side) + 100 N (side grows with the
-    layout's span), so small N goes exact once the layout spreads out, large N always FFT.
+    exact ~ 2.8 N^2 (d + 1) / 3 ns (a pair costs d differences and one kernel), FFT ~ 1.5 ms +
+    5 M log2(M) / 2 for its M = side^d cells + 100 N (2-D) or 400 N (3-D), the side growing
+    with the layout's span: small N goes exact once the layout spreads out, large N always FFT.
     """
     if method != "auto":
         return method
-    n = y.shape[0]
-    if y.shape[1] != 2:
+    n, dim = y.shape
+    if dim not in (2, 3):
         return "exact"
-    if EXACT_COST_PER_PAIR * n * n < estimated_cost(0.0, n):  # cheaper than any grid
+    exact_cost = EXACT_COST_PER_PAIR * (dim + 1) / 3 * n * n
+    if exact_cost < estimated_cost(0.0, n, dim):  # cheaper than any grid
         return "exact"
     span = float(y.max() - y.min())
-    return "fft" if estimated_cost(span, n) < EXACT_COST_PER_PAIR * n * n else "exact"
+    return "fft" if estimated_cost(span, n, dim) < exact_cost else "exact"
 
 
 def repulsion(y: torch.Tensor, method: str) -> tuple[torch.Tensor, torch.Tensor]:

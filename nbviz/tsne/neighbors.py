@@ -18,10 +18,13 @@ import torch
 
 from .errors import TSNEError
 
-#: "auto" uses exact search while N^2 * D (multiply-adds of the search) stays within this budget,
-#: e.g. the 30,522 x 384 MiniLM vocabulary (8.4 s on 2 CPU cores) or 70,000 x 50 points (18 s:
-#: at small D the top-k selection, which this count leaves out, costs more than the product).
-EXACT_BUDGET_CPU = 4e11
+#: On the CPU exact search costs about N^2 * (D + TOPK_COST_CPU) * 1.6e-11 s on 2 cores (measured:
+#: the 30,522 x 384 MiniLM vocabulary 8.4 s, 70,000 x 50 points 18 s): the top-k selection costs
+#: as much as ~180 more dimensions of the product. "auto" searches exactly while that count stays
+#: within EXACT_BUDGET_CPU (about 10 s there: the vocabulary stays exact), else tries HNSW, which
+#: itself returns to exact search when that is cheaper at the recall it must reach.
+TOPK_COST_CPU = 180
+EXACT_BUDGET_CPU = 6e11
 #: The same on an accelerator (exact search there runs near its matmul peak): 1M x 50 is exact.
 EXACT_BUDGET_ACCELERATOR = 1e14
 #: Share of each point's true k nearest neighbours an approximate search must find.
@@ -55,8 +58,9 @@ def nearest_neighbors(X: torch.Tensor, k: int, method: str = "auto", seed: int =
     """The k nearest other points of every row of X (a point is never its own neighbour).
 
     `method`: "exact" (blocked torch search on X's device), "approx" (faiss HNSW, tuned and
-    checked as the module docstring says) or "auto" (exact while N^2 D <= EXACT_BUDGET_CPU, or
-    EXACT_BUDGET_ACCELERATOR off the CPU; approx above). `seed` picks the recall sample.
+    checked as the module docstring says) or "auto" (exact while N^2 (D + TOPK_COST_CPU) <=
+    EXACT_BUDGET_CPU, or N^2 D <= EXACT_BUDGET_ACCELERATOR off the CPU; approx above). `seed`
+    picks the recall sample.
     """
     n, dim = X.shape
     if not 1 <= k < n:
@@ -65,8 +69,9 @@ def nearest_neighbors(X: torch.Tensor, k: int, method: str = "auto", seed: int =
     if method not in ("auto", "exact", "approx"):
         raise TSNEError(f"unknown neighbour method {method!r}; use 'auto', 'exact' or 'approx'")
     if method == "auto":
-        budget = EXACT_BUDGET_CPU if X.device.type == "cpu" else EXACT_BUDGET_ACCELERATOR
-        method = "exact" if float(n) * n * dim <= budget else "approx"
+        on_cpu = X.device.type == "cpu"
+        cost = float(n) * n * (dim + TOPK_COST_CPU if on_cpu else dim)
+        method = "exact" if cost <= (EXACT_BUDGET_CPU if on_cpu else EXACT_BUDGET_ACCELERATOR) else "approx"
     Xc = X - X.mean(dim=0)  # centring keeps the ranking expression well conditioned
     found = _checked_hnsw_search(Xc, k, seed) if method == "approx" and n > RECALL_SAMPLE else None
     if found is None:

@@ -29,6 +29,7 @@ from .inputs import as_matrix, resolve_device
 from .kernels import attraction_kernel
 from .neighbors import Neighbors, nearest_neighbors
 from .scratch import Workspace
+from .transform import ReferenceNeighbors, TransformSettings, place_points, reference_neighbors
 
 PHASE_EARLY = "early_exaggeration"
 PHASE_MAIN = "main"
@@ -53,6 +54,29 @@ class Frame:
     kl: float | None
     exaggeration: float
     phase: str
+
+
+@dataclass
+class NewPoints:
+    """Rows on their way into a run (`TSNEOptimizer.prepare_points`): their data, their nearest
+    fitted points, their placement `layout` (the start until `place` has run) and their `start`
+    for a later restart. `reference` and `fitted_layout` are the run's data and layout as they
+    were when prepared; the placement moves the new points against that layout only."""
+
+    data: torch.Tensor
+    reference: torch.Tensor
+    fitted_layout: torch.Tensor
+    neighbors: ReferenceNeighbors
+    settings: TransformSettings
+    layout: torch.Tensor
+    start: torch.Tensor
+
+    def place(self, callback: Callable[[int, torch.Tensor], Any] | None = None) -> torch.Tensor:
+        """Optimise the new points against the fixed fitted layout (`nbviz.tsne.transform`);
+        `callback(iteration, layout)` after each iteration, a truthy return ends it there."""
+        self.layout = place_points(self.reference, self.fitted_layout, self.data, self.settings, callback,
+                                   self.neighbors)
+        return self.layout
 
 
 def effective_perplexity(perplexity: float, n_points: int) -> float:
@@ -97,11 +121,12 @@ class TSNEOptimizer:
         self._early_iter = int(config.early_exaggeration_iter)
         self._learning_rate: float | str = config.learning_rate
         self._exaggeration_override: float | None = None
-        self._method = "exact" if config.method == "auto" and self._n_components != 2 else config.method
+        self._method = config.method
         self._seed = self._draw_seed(config.random_state)
         self._knn: Neighbors | None = None
         self._initial = self._initial_layout(config.init)
-        self._P = self._affinities(float(config.perplexity))
+        self._requested_perplexity = float(config.perplexity)
+        self._P = self._affinities(self._requested_perplexity)
         self._kernel = attraction_kernel(n, self._device)
         self._reset_state()
 
@@ -244,15 +269,81 @@ class TSNEOptimizer:
         check_positive("perplexity", value)
         with self._lock:
             self._P = self._affinities(float(value))
+            self._requested_perplexity = float(value)
+
+    def add_points(
+        self,
+        new_data: Any,
+        settings: TransformSettings | None = None,
+        callback: Callable[[int, torch.Tensor], Any] | None = None,
+    ) -> torch.Tensor:
+        """Place M new rows into the current layout, then make them part of this run:
+        `prepare_points`, `NewPoints.place`, then `admit` (see those). Returns the (M,
+        n_components) placement. When anything fails the run is unchanged.
+        """
+        batch = self.prepare_points(new_data, settings)
+        batch.place(callback)
+        self.admit(batch)
+        return batch.layout
+
+    def prepare_points(self, new_data: Any, settings: TransformSettings | None = None) -> NewPoints:
+        """New rows ready to be placed against the layout as it is now (the run is not changed).
+
+        Finds each row's nearest fitted rows (exact) and p_{j|i}, its placement start (median
+        position of its `init_neighbors` nearest fitted points) and its start for `restart`
+        (the same median over the fitted points' starts). openTSNE's transform defaults unless
+        `settings` says otherwise.
+        """
+        settings = settings or TransformSettings()
+        with self._lock:
+            reference, fitted_layout, fitted_start = self._data, self._y.clone(), self._initial
+        try:
+            data = as_matrix(new_data).to(self._device)
+        except TSNEError as exc:
+            raise TSNEError(f"the new points are invalid: {exc}") from exc
+        neighbors = reference_neighbors(reference, data, settings)
+        return NewPoints(
+            data=data, reference=reference, fitted_layout=fitted_layout, neighbors=neighbors, settings=settings,
+            layout=neighbors.starting_positions(fitted_layout, settings.init_neighbors),
+            start=neighbors.starting_positions(fitted_start, settings.init_neighbors),
+        )
+
+    def admit(self, batch: NewPoints) -> None:
+        """Grow the run by the placed `batch` (from `prepare_points` on this run).
+
+        The new rows keep their placed positions; their momentum starts at 0 and their gains at
+        1; neighbours and P are rebuilt over all N + M rows at the perplexity last asked for, so
+        later steps optimise every point. The iteration count and the schedule go on. When the
+        rebuild fails the run is unchanged.
+        """
+        with self._lock:
+            if self._data is not batch.reference:
+                raise TSNEError("these points were prepared for this run before points were added to it; "
+                                "prepare them again")
+            kept = (self._data, self._knn, self._P, self._kernel, getattr(self, "_k", None))
+            self._data, self._knn = torch.cat([batch.reference, batch.data]), None
+            try:
+                self._P = self._affinities(self._requested_perplexity)
+                self._kernel = attraction_kernel(self._data.shape[0], self._device)
+            except BaseException:
+                self._data, self._knn, self._P, self._kernel, self._k = kept
+                raise
+            placed = batch.layout.to(self._y.dtype)
+            self._y = torch.cat([self._y, placed])
+            self._update = torch.cat([self._update, torch.zeros_like(placed)])
+            self._gains = torch.cat([self._gains, torch.ones_like(placed)])
+            self._initial = torch.cat([self._initial, batch.start.to(self._initial.dtype)])
+            self._workspace.release()
 
     def restart(self, random_state: int | None = None) -> None:
         """Start again from a fresh initial layout: iteration 0, momentum and gains reset.
 
         P, perplexity and learning rate are kept; exaggeration returns to the schedule. The new
-        start: with a `random_state`, seeded Gaussian noise of std 1e-4 whatever the init, so
-        each seed gives its own run (a PCA start is deterministic, so a seed could not change
-        it); without one, a freshly seeded random start under init="random", and the same
-        start as before under init="pca" or an init array.
+        start: with a `random_state`, Gaussian noise of std 1e-4 drawn with that seed whatever
+        the init, so seeds 0 and 1 give different runs and one seed repeats its run (a PCA
+        start is the same for every seed, so a seed could not change it); without one, a
+        freshly seeded random start under init="random", and the same start as before under
+        init="pca" or an init array.
         """
         with self._lock:
             if random_state is not None or (isinstance(self._config.init, str) and self._config.init == "random"):

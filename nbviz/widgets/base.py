@@ -26,6 +26,8 @@ class NbvizWidget(anywidget.AnyWidget):
     _bundle_name: ClassVar[str] = ""
     #: What the widget is, in a few words, for the plain-text fallback (see `__repr__`).
     _summary: ClassVar[str] = "interactive widget"
+    #: What the size line of `to_html` calls the binary data under these state keys (see `nbviz.report`).
+    report_part_labels: ClassVar[dict[str, str]] = {}
     # True only inside an exported report: the front end then has no kernel to ask.
     _offline = traitlets.Bool(False).tag(sync=True)
 
@@ -58,8 +60,9 @@ class NbvizWidget(anywidget.AnyWidget):
         state["_offline"] = True
         return state
 
-    def to_html(self, path: str | os.PathLike, *, title: str | None = None, **options: Any) -> Path:
-        """Save this widget alone as a self-contained HTML report (see `nbviz.to_html`)."""
+    def to_html(self, path: str | os.PathLike, *, title: str | None = None, **options: Any) -> report.ReportFile:
+        """Save this widget alone as a self-contained HTML report (see `nbviz.to_html`); the returned
+        path shows the report's size and what takes it."""
         return report.to_html(path, self, title=title, **options)
 
     def to_png(self, path: str | os.PathLike, **options: Any) -> Path:

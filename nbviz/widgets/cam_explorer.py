@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import traitlets
 
+from nbviz.report.compact import unit_codes
 from nbviz.widgets.base import NbvizWidget
 from nbviz.widgets.cam_colormaps import COLORMAPS, colormap_luts
 from nbviz.widgets.cam_inputs import ImageLike, PreparedImage, encode_photo, image_list, prepare_image
@@ -69,15 +70,16 @@ class CAMExplorer(NbvizWidget):
 
     _bundle_name = "cam_explorer"
     _summary = "class-activation map explorer"
+    report_part_labels = {"_precomputed": "maps", "_images": "photos", "_probabilities": "predictions"}
 
     # Choices, readable and settable from Python, saved with the notebook.
-    layer = LayerChoice("").tag(sync=True)
-    target = ClassTarget(0).tag(sync=True)
-    method = traitlets.Unicode("gradcam").tag(sync=True)
-    image_index = traitlets.Int(0).tag(sync=True)
-    opacity = traitlets.Float(0.5, min=0.0, max=1.0).tag(sync=True)
-    colormap = traitlets.Unicode("jet").tag(sync=True)
-    threshold = traitlets.Float(0.0, min=0.0, max=1.0).tag(sync=True)
+    layer = LayerChoice("", help="The layer the map is computed at: one of `layers` (names as in model.named_modules()); the layer's module is accepted too.").tag(sync=True)
+    target = ClassTarget(0, help="The class the map explains, as an index into `class_names` or a class name (default: the image's top prediction).").tag(sync=True)
+    method = traitlets.Unicode("gradcam", help="The CAM method: one of `methods` (canonical names such as 'gradcam', 'gradcam++', 'scorecam').").tag(sync=True)
+    image_index = traitlets.Int(0, help="Which image is shown, 0-based, when several were given.").tag(sync=True)
+    opacity = traitlets.Float(0.5, min=0.0, max=1.0, help="Opacity of the heatmap over the photo: 0 (photo only) to 1 (map only).").tag(sync=True)
+    colormap = traitlets.Unicode("jet", help="Colormap of the heatmap: 'jet', 'turbo', 'viridis', 'inferno', 'magma', 'plasma' or 'gray'.").tag(sync=True)
+    threshold = traitlets.Float(0.0, min=0.0, max=1.0, help="Map values below this (0 to 1, the map's own scale) are not drawn, so only the strongest regions show.").tag(sync=True)
 
     # What the front end needs once: choices, class names, photos, predictions, colormaps.
     _layers = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -92,7 +94,7 @@ class CAMExplorer(NbvizWidget):
     # Estimated seconds per layer and method, and the threshold above which the view asks first
     # (nbviz.cam.cost): {"confirm_above_s": s, "seconds": {layer: {method: s}}}.
     _cost = traitlets.Dict().tag(sync=True)
-    # Offline report only (filled by export_state): key -> float32 bytes, key -> [h, w].
+    # Offline report only (filled by export_state): key -> uint8 unit codes, key -> [h, w].
     _precomputed = traitlets.Dict().tag(sync=True)
     _precomputed_shapes = traitlets.Dict().tag(sync=True)
 
@@ -108,6 +110,12 @@ class CAMExplorer(NbvizWidget):
         topk: int = 10,
         **traits: Any,
     ) -> None:
+        """Run `model` once on each image for its predictions; maps are computed when asked for.
+
+        Every argument is described in the class docstring; `traits` set the public traits
+        (`layer`, `target`, `method`, `image_index`, `opacity`, `colormap`, `threshold`).
+        Bad input raises ValueError naming the argument and the choices.
+        """
         from nbviz import cam
 
         model, transform, labels = _resolve_defaults(model, transform, labels)
@@ -208,6 +216,7 @@ class CAMExplorer(NbvizWidget):
 
     @property
     def class_names(self) -> list[str]:
+        """The class names, indexed by `target`."""
         return list(self._class_names)
 
     def top_classes(self, k: int = 3, image_index: int | None = None) -> list[int]:
@@ -259,7 +268,7 @@ class CAMExplorer(NbvizWidget):
                         except cam.CAMError as error:
                             log.info("export_state: %s left out: %s", choice.key, error)
                             continue
-                        data[choice.key] = _float32_bytes(values)
+                        data[choice.key] = unit_codes(values)  # a quarter of float32, same colours
                         shapes[choice.key] = list(values.shape)
         state = super().export_state()
         state["_cost"] = {}  # a report computes nothing

@@ -304,6 +304,14 @@ class FrameStreamer:
         """Send `frame` regardless of the in-flight limit (used when the layout settles)."""
         self._send(frame)
 
+    def offer_frame(self, frame: Any) -> bool:
+        """Send `frame` if the in-flight limit allows one now (True), else drop it (False): for
+        frames made between two steps, e.g. while new points are being placed."""
+        if not self.flow.can_send():
+            return False
+        self._send(frame)
+        return True
+
     # ---- the worker --------------------------------------------------------------------------
     def _send(self, frame: Any) -> None:
         self._seq += 1

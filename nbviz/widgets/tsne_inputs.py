@@ -79,12 +79,16 @@ def _images_as_nhwc(images: Any, n_points: int) -> np.ndarray:
     return array
 
 
-def encode_thumbnails(images: Any, n_points: int) -> tuple[bytes, tuple[int, int]]:
+def encode_thumbnails(
+    images: Any, n_points: int, *, size: tuple[int, int] | None = None, budget_points: int | None = None,
+) -> tuple[bytes, tuple[int, int]]:
     """RGBA uint8 thumbnails, N x h x w x 4, and (h, w); at most 48 px a side and 64 MiB in all.
 
     uint8 images are kept as they are; other dtypes are scaled over the whole set,
     v8 = round(255 * (v - min) / (max - min)), so every thumbnail shares one brightness scale.
-    Larger images are shrunk (box filter) to the side limit.
+    Larger images are shrunk (box filter) to the side limit. `size` (h, w): resize to exactly
+    that (thumbnails joining a plot's); `budget_points`: the point count the 64 MiB are shared by
+    (default `n_points`).
     """
     if images is None:
         return b"", (0, 0)
@@ -94,31 +98,35 @@ def encode_thumbnails(images: Any, n_points: int) -> tuple[bytes, tuple[int, int
         lo, hi = float(values.min()), float(values.max())
         array = np.rint((values - lo) / (hi - lo if hi > lo else 1.0) * 255).astype(np.uint8)
     height, width = array.shape[1:3]
-    side_limit = min(THUMBNAIL_MAX_SIDE, int(np.sqrt(THUMBNAIL_BUDGET_BYTES / (4 * n_points))))
-    if side_limit < 4:
+    sharing = budget_points or n_points
+    side_limit = min(THUMBNAIL_MAX_SIDE, int(np.sqrt(THUMBNAIL_BUDGET_BYTES / (4 * sharing))))
+    if side_limit < 4 or (size is not None and sharing * size[0] * size[1] * 4 > THUMBNAIL_BUDGET_BYTES):
         raise TSNEError(
-            f"{n_points} thumbnails do not fit the 64 MiB thumbnail budget; pass images for fewer points"
+            f"{sharing} thumbnails do not fit the 64 MiB thumbnail budget; pass images for fewer points"
         )
-    if max(height, width) > side_limit:
-        from PIL import Image
-
+    if size is not None and (height, width) != tuple(size):
+        array = _resized(array, (size[1], size[0]))
+    elif size is None and max(height, width) > side_limit:
         scale = side_limit / max(height, width)
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        mode = {1: "L", 3: "RGB", 4: "RGBA"}[array.shape[-1]]
-        array = np.stack([
-            np.asarray(Image.fromarray(img.squeeze(-1) if mode == "L" else img, mode).resize(size, Image.BOX))
-            .reshape(size[1], size[0], -1)
-            for img in array
-        ])
-        height, width = array.shape[1:3]
+        array = _resized(array, (max(1, round(width * scale)), max(1, round(height * scale))))
+    height, width = array.shape[1:3]
     channels = array.shape[-1]
     rgba = np.empty((n_points, height, width, 4), dtype=np.uint8)
-    if channels == 1:
-        rgba[..., :3] = array
-        rgba[..., 3] = 255
-    elif channels == 3:
+    if channels in (1, 3):
         rgba[..., :3] = array
         rgba[..., 3] = 255
     else:
         rgba[:] = array
     return rgba.tobytes(), (int(height), int(width))
+
+
+def _resized(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """N x H x W x C uint8 images resized to `size` = (width, height) with a box filter."""
+    from PIL import Image
+
+    mode = {1: "L", 3: "RGB", 4: "RGBA"}[array.shape[-1]]
+    return np.stack([
+        np.asarray(Image.fromarray(img.squeeze(-1) if mode == "L" else img, mode).resize(size, Image.BOX))
+        .reshape(size[1], size[0], -1)
+        for img in array
+    ])

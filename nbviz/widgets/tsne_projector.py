@@ -66,33 +66,31 @@ class ProjectorTools(traitlets.HasTraits):
     """
 
     # Points highlighted (search results, or set from code); the rest are dimmed.
-    highlight = traitlets.List(traitlets.Int()).tag(sync=True)
-    search_query = traitlets.Unicode("").tag(sync=True)
+    highlight = traitlets.List(traitlets.Int(), help="Indices of highlighted points (search results, or set from code); the others are dimmed. Empty: none.").tag(sync=True)
+    search_query = traitlets.Unicode("", help="The search box's text: a case-insensitive substring, or /regex/, over `texts` and label names.").tag(sync=True)
     # The clicked point (-1: none), and its true neighbours as the kernel computed them.
-    focus = traitlets.Int(-1).tag(sync=True)
-    neighbor_k = traitlets.Int(10).tag(sync=True)
-    neighbor_metric = traitlets.Unicode("euclidean").tag(sync=True)
-    focus_neighbors = traitlets.List(traitlets.Int()).tag(sync=True)
-    focus_distances = traitlets.List(traitlets.Float()).tag(sync=True)
+    focus = traitlets.Int(-1, help="The clicked point's index (-1: none): lines go to its `neighbor_k` true nearest neighbours.").tag(sync=True)
+    neighbor_k = traitlets.Int(10, help="How many true nearest neighbours of the focused point are drawn and checked (1 to N - 1).").tag(sync=True)
+    neighbor_metric = traitlets.Unicode("euclidean", help="Distance for the true neighbours in the original space: 'euclidean' or 'cosine'.").tag(sync=True)
+    focus_neighbors = traitlets.List(traitlets.Int(), help="Read-only: indices of the focused point's true nearest neighbours, nearest first.").tag(sync=True)
+    focus_distances = traitlets.List(traitlets.Float(), help="Read-only: the distances of `focus_neighbors` in the original space.").tag(sync=True)
     # Mean share of the true neighbours kept in the settled layout (over a sample; -1: not yet).
-    kept_share = traitlets.Float(-1.0).tag(sync=True)
-    kept_sample = traitlets.Int(0).tag(sync=True)
+    kept_share = traitlets.Float(-1.0, help="Read-only: mean share of true neighbours the settled layout keeps, over a sample of points (-1: not yet).").tag(sync=True)
+    kept_sample = traitlets.Int(0, help="Read-only: how many points `kept_share` was measured on.").tag(sync=True)
     # Colour by a number: float32 values, their [min, max], the colormap's name and 768-byte LUT.
-    color_values = traitlets.Bytes(b"").tag(sync=True)
-    color_range = traitlets.List(traitlets.Float(), default_value=[0.0, 1.0]).tag(sync=True)
-    color_label = traitlets.Unicode("").tag(sync=True)
-    colormap = traitlets.Unicode(DEFAULT_COLORMAP).tag(sync=True)
-    colormap_lut = traitlets.Bytes(b"").tag(sync=True)
+    color_values = traitlets.Bytes(b"", help="Read-only: the `color` numbers, float32 little-endian, one per point (NaN: no value).").tag(sync=True)
+    color_range = traitlets.List(traitlets.Float(), default_value=[0.0, 1.0], help="Read-only: [min, max] of the finite `color` values, the ends of the colour bar.").tag(sync=True)
+    color_label = traitlets.Unicode("", help="Title of the colour bar (what the `color` numbers are).").tag(sync=True)
+    colormap = traitlets.Unicode(DEFAULT_COLORMAP, help="Matplotlib colormap name the `color` numbers go through (e.g. 'viridis').").tag(sync=True)
+    colormap_lut = traitlets.Bytes(b"", help="Read-only: `colormap` as a 256-entry RGB lookup table (768 bytes).").tag(sync=True)
     # Label codes whose points are hidden (legend entries switched off).
-    hidden_labels = traitlets.List(traitlets.Int()).tag(sync=True)
+    hidden_labels = traitlets.List(traitlets.Int(), help="Label codes whose points are hidden (their legend entries switched off).").tag(sync=True)
 
     def _init_projector(self, matrix: Any, color: Any, color_label: str, colormap: str) -> None:
         """Keep the data for neighbour queries and set the colour traits (after the widget's own)."""
-        from nbviz.tsne.point_neighbors import PointNeighbors
         from nbviz.widgets.cam_colormaps import colormap_lut
 
-        self._point_neighbors = PointNeighbors(matrix)
-        self._kept_cache: dict[tuple[int, str], tuple[Any, Any]] = {}
+        self._reset_point_data(matrix)
         try:
             lut = colormap_lut(colormap)
         except ValueError as exc:
@@ -103,6 +101,13 @@ class ProjectorTools(traitlets.HasTraits):
             self.color_label = color_label
             if color is not None:
                 self.color_values, self.color_range = encode_color(color, self.n_points)
+
+    def _reset_point_data(self, matrix: Any) -> None:
+        """The data grew (points were added): answer neighbour queries over all of it."""
+        from nbviz.tsne.point_neighbors import PointNeighbors
+
+        self._point_neighbors = PointNeighbors(matrix)
+        self._kept_cache: dict[tuple[int, str], tuple[Any, Any]] = {}
 
     # ---- Python API ---------------------------------------------------------------------------
     def search(self, query: str) -> list[int]:

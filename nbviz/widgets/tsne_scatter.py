@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 import numpy as np
 import traitlets
 
+from nbviz.tsne.errors import TSNEError
 from nbviz.widgets.base import NbvizWidget
 from nbviz.widgets.kernel_thread import KernelThread
 from nbviz.widgets.live_settings import LiveSettings
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
+#: The status line while a new perplexity's affinities are computed.
+RECOMPUTING_AFFINITIES = "recomputing affinities…"
+
+
 def _layout_to_numpy(embedding: Any) -> np.ndarray:
     """A float32 N x 2 (N x 3) copy of a layout (torch tensor on any device, or array): never a view."""
     if hasattr(embedding, "detach"):
@@ -45,6 +50,16 @@ def _layout_to_numpy(embedding: Any) -> np.ndarray:
 
 def _warnings_text(caught: list[warnings.WarningMessage]) -> str:
     return " ".join(str(w.message) for w in caught)
+
+
+def setting_text(trait: str, value: float) -> str:
+    """A live setting as the status line names it: "perplexity 50", "exaggeration ×4",
+    "learning rate 200" or "learning rate auto" (0 stands for auto)."""
+    if trait == "exaggeration":
+        return f"exaggeration ×{value:g}"
+    if trait == "learning_rate":
+        return "learning rate auto" if value <= 0 else f"learning rate {value:g}"
+    return f"{trait} {value:g}"
 
 
 def default_kl_every(n_points: int) -> int:
@@ -62,7 +77,11 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
     or N x 3 x H x W) show as hover thumbnails. Clicking a point sets `focus` and draws lines to its
     true nearest neighbours (`neighbors_of`); `search(query)` and `highlight` mark points. Other keyword arguments go to
     `nbviz.tsne.TSNE` (perplexity, n_iter, early_exaggeration, learning_rate, random_state, ...).
+    Under the default init="pca" the start, and so the run, is the same for every `random_state`
+    (see `nbviz.tsne.TSNEConfig`); `restart(random_state=s)` starts from seeded random noise.
     With `autostart` the optimisation begins at once; otherwise call `start()` or press play.
+    `title` shows above the plot and in reports. `keyframe_every`: iterations between the layouts
+    recorded for replay (and for an exported report's animation).
     `kl_every`: iterations between KL evaluations for the curve; None picks 10 below 10,000
     points and fewer evaluations above (each costs about 1.5 gradient passes there).
     `keyframe_budget_mb`: the most memory the recorded keyframes take (4 bytes per point each);
@@ -71,6 +90,7 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
 
     _bundle_name = "tsne_scatter"
     _summary = "live t-SNE scatter plot"
+    report_part_labels = {"positions": "layouts", "pca_positions": "layouts", "label_codes": "labels"}
     #: Iterations added when a finished run is continued (play, or a new perplexity).
     EXTRA_ITERATIONS = 250
     #: While `wait()` blocks the kernel, an unacknowledged frame counts as delivered after this long.
@@ -82,38 +102,38 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
     KL_HISTORY_LIMIT = 2000
 
     # Data the front end draws (binary, little-endian).
-    n_points = traitlets.Int(0).tag(sync=True)
-    n_dims = traitlets.Int(2).tag(sync=True)  # 2, or 3 for a point cloud the view orbits
-    label_codes = traitlets.Bytes(b"").tag(sync=True)
-    label_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    texts = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    thumbnails = traitlets.Bytes(b"").tag(sync=True)
-    thumbnail_shape = traitlets.List(traitlets.Int(), default_value=[0, 0]).tag(sync=True)
-    positions = traitlets.Bytes(b"").tag(sync=True)  # settled layout, float32 N x 2
-    # Sequence number of the last frame sent before `positions` was set: older frames are stale.
-    positions_seq = traitlets.Int(0).tag(sync=True)
-    pca_positions = traitlets.Bytes(b"").tag(sync=True)  # the PCA start, float32 N x 2
-    keyframes = traitlets.Bytes(b"").tag(sync=True)  # uint16 K x N x 2
-    keyframe_iterations = traitlets.List(traitlets.Int()).tag(sync=True)
-    keyframe_bounds = traitlets.List(traitlets.List(traitlets.Float())).tag(sync=True)
+    n_points = traitlets.Int(0, help="Read-only: the number of points N.").tag(sync=True)
+    n_dims = traitlets.Int(2, help="Read-only: dimensions of the layout, 2, or 3 for a point cloud the view orbits.").tag(sync=True)
+    label_codes = traitlets.Bytes(b"", help="Read-only: each point's label code (uint16 little-endian), indices into `label_names`.").tag(sync=True)
+    label_names = traitlets.List(traitlets.Unicode(), help="Read-only: the distinct labels, in code order (the legend).").tag(sync=True)
+    texts = traitlets.List(traitlets.Unicode(), help="Read-only: one text per point, shown on hover and searched by the search box.").tag(sync=True)
+    thumbnails = traitlets.Bytes(b"", help="Read-only: hover thumbnails, uint8 N x H x W x 4 (see `thumbnail_shape`).").tag(sync=True)
+    thumbnail_shape = traitlets.List(traitlets.Int(), default_value=[0, 0], help="Read-only: [H, W] of each thumbnail ([0, 0]: none).").tag(sync=True)
+    positions = traitlets.Bytes(b"", help="Read-only: the layout as of the last settle (pause, stop, finish), float32 N x 2 (or N x 3).").tag(sync=True)
+    positions_seq = traitlets.Int(0, help="Read-only: the number of the last streamed frame before `positions` was set (older frames are stale).").tag(sync=True)
+    pca_positions = traitlets.Bytes(b"", help="Read-only: the starting layout (PCA or random, std 1e-4), float32 N x 2 (or N x 3).").tag(sync=True)
+    keyframes = traitlets.Bytes(b"", help="Read-only: layouts recorded during the run, uint16 K x N x 2 within `keyframe_bounds`, for replay.").tag(sync=True)
+    keyframe_iterations = traitlets.List(traitlets.Int(), help="Read-only: the iteration of each keyframe.").tag(sync=True)
+    keyframe_bounds = traitlets.List(traitlets.List(traitlets.Float()), help="Read-only: per keyframe, the bounding box its uint16 codes span.").tag(sync=True)
 
     # Progress, as the kernel last reported it.
-    status = traitlets.Unicode("idle").tag(sync=True)  # idle running paused stopped finished error
-    iteration_count = traitlets.Int(0).tag(sync=True)
-    n_iter = traitlets.Int(0).tag(sync=True)
-    kl_history = traitlets.List(traitlets.List(traitlets.Float())).tag(sync=True)
-    error = traitlets.Unicode("").tag(sync=True)
-    notice = traitlets.Unicode("").tag(sync=True)
+    status = traitlets.Unicode("idle", help="Read-only: 'idle', 'running', 'paused', 'stopped', 'finished' or 'error'.").tag(sync=True)
+    iteration_count = traitlets.Int(0, help="Read-only: iterations done, as last reported by the optimizer.").tag(sync=True)
+    n_iter = traitlets.Int(0, help="Read-only: iterations planned; grows by 250 when a finished run goes on (play, a new setting).").tag(sync=True)
+    kl_history = traitlets.List(traitlets.List(traitlets.Float()), help="Read-only: [iteration, KL divergence] pairs of the KL curve (exaggeration-corrected).").tag(sync=True)
+    error = traitlets.Unicode("", help="Read-only: the last error, shown in a red banner ('' when none).").tag(sync=True)
+    notice = traitlets.Unicode("", help="Read-only: a warning worth showing (e.g. a perplexity lowered for small N) ('' when none).").tag(sync=True)
+    activity = traitlets.Unicode("", help="Read-only: what the last live setting change did, shown in the status line: 'recomputing affinities…', then e.g. 'perplexity 50 · continuing 250 iterations' ('' once the run has finished).").tag(sync=True)
 
     # Settings the user changes from the sliders or from Python.
-    perplexity = traitlets.Float(30.0).tag(sync=True)
-    exaggeration = traitlets.Float(1.0).tag(sync=True)
-    learning_rate = traitlets.Float(0.0).tag(sync=True)  # 0 = "auto" (N / exaggeration)
-    point_size = traitlets.Float(0.0).tag(sync=True)  # pixels; 0 = chosen from N
-    opacity = traitlets.Float(0.0).tag(sync=True)  # 0..1; 0 = chosen from N
-    view = traitlets.Unicode("tsne").tag(sync=True)  # "tsne" or "pca"
-    selection = traitlets.List(traitlets.Int()).tag(sync=True)
-    title = traitlets.Unicode("").tag(sync=True)
+    perplexity = traitlets.Float(30.0, help="Effective number of neighbours; a change recomputes the affinities and the run goes on from the current layout.").tag(sync=True)
+    exaggeration = traitlets.Float(1.0, help="Early exaggeration in use: follows the schedule (12, then 1) until set; setting it overrides the schedule.").tag(sync=True)
+    learning_rate = traitlets.Float(0.0, help="Gradient-descent step size; 0 means 'auto' (N / exaggeration).").tag(sync=True)
+    point_size = traitlets.Float(0.0, help="Point size in pixels; 0 picks one from N.").tag(sync=True)
+    opacity = traitlets.Float(0.0, help="Point opacity, 0 to 1; 0 picks one from N.").tag(sync=True)
+    view = traitlets.Unicode("tsne", help="Which layout is drawn: 'tsne' (the optimizer's) or 'pca' (the start).").tag(sync=True)
+    selection = traitlets.List(traitlets.Int(), help="Indices of the points lassoed in the plot (sorted); settable from code.").tag(sync=True)
+    title = traitlets.Unicode("", help="Title shown above the plot and in reports.").tag(sync=True)
 
     def __init__(
         self,
@@ -132,6 +152,12 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         kl_every: int | None = None,
         **tsne_params: Any,
     ) -> None:
+        """Find the neighbours of `X`, build P and (with `autostart`) start streaming the run.
+
+        Every argument is described in the class docstring; `tsne_params` are the settings of
+        `nbviz.tsne.TSNE` (`perplexity`, `n_iter`, `init`, `random_state`, ...). Bad input raises
+        ValueError (`nbviz.tsne.TSNEError`) naming the argument.
+        """
         from nbviz.tsne import TSNE, as_matrix
 
         if isinstance(keyframe_budget_mb, bool) or not isinstance(keyframe_budget_mb, (int, float)) \
@@ -256,7 +282,13 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         self._streamer.step_once()
 
     def restart(self, random_state: int | None = None) -> None:
-        """Start over from the initial layout (a new seed gives a different run) and run."""
+        """Start over at iteration 0 and run; P and the live settings are kept.
+
+        With `random_state`, the start is Gaussian noise (std 1e-4) drawn with that seed, under
+        any init: seeds 0 and 1 give different runs, the same seed the same run. Without one,
+        init="pca" (the default) or an init array starts from the same layout as before (the
+        same run again), init="random" from fresh noise. See `nbviz.tsne.TSNEOptimizer.restart`.
+        """
 
         def do_restart() -> None:
             with self._engine_lock:
@@ -270,6 +302,7 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
             self._shown_exaggeration = None
             self._target_iteration = int(self._optimizer.n_iter)
             self._show(key="n_iter", n_iter=self._target_iteration)
+            self._show(key="activity", activity="")
             self._streamer.force_frame(self._current_frame())
 
         self._show(key="error", error="")
@@ -277,6 +310,112 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         if not self._streamer.alive:
             self._publish_settled()
         self._streamer.start(paused=False)
+
+    def add_points(
+        self,
+        X_new: Any,
+        *,
+        labels: Any = None,
+        texts: Sequence[Any] | None = None,
+        images: Any = None,
+        color: Any = None,
+        **placement: Any,
+    ) -> range:
+        """Add the rows of `X_new` (M x D, the columns the plot was made from) as new points.
+
+        Each new point is placed against the layout as it is, which stays put while they move in
+        (the placement of `nbviz.tsne.TSNE.transform`, openTSNE's defaults: perplexity 5, start
+        at the median of the 25 nearest points, 250 iterations; `placement` overrides them, see
+        `nbviz.tsne.transform.TransformSettings`), streamed live. Then the run holds N + M points:
+        neighbours and P are rebuilt over all of them, so play (or a running optimisation)
+        optimises every point from there. The replay timeline restarts at this moment, and the
+        PCA view shows each new point at the median PCA position of its nearest fitted points.
+
+        A plot made with `labels`, `texts`, `images` or `color` needs them for the new points
+        too (new label values join the legend). Everything is checked before anything changes:
+        a bad argument raises `nbviz.tsne.TSNEError` (or ValueError) and the plot stays as it was;
+        an error while placing is shown in the widget and the plot goes back to its N points.
+        Returns the new points' indices, range(N, N + M). The placement runs in the background,
+        between two steps of a running or paused optimisation; on a finished or stopped one,
+        `wait()` blocks until it is done.
+        """
+        from nbviz.tsne import as_matrix
+        from nbviz.tsne.transform import TransformSettings
+        from nbviz.widgets.tsne_growth import joined_extras
+
+        try:
+            settings = TransformSettings(**placement)
+        except TypeError as error:
+            raise TSNEError(f"unknown placement setting ({error}); valid ones: "
+                            f"{', '.join(TransformSettings.__annotations__)}") from None
+        matrix = as_matrix(X_new)
+        if matrix.ndim != 2 or matrix.shape[1] != self._optimizer.n_features:
+            raise TSNEError(f"X_new has {matrix.shape[1]} columns but the plot was made from "
+                            f"{self._optimizer.n_features}; pass rows with the same columns, in the same order")
+        n_old, n_new = self.n_points, int(matrix.shape[0])
+        grown = joined_extras(self, n_new, labels=labels, texts=texts, images=images, color=color)
+        self._show(key="error", error="")
+        grow = self._guarded(lambda: self._grow(matrix, grown, settings))
+        if self._streamer.alive:  # running or paused: placed between two steps
+            self._streamer.submit(grow)
+        elif self._reached_target():  # a finished run: the worker places them and finishes again
+            self._streamer.start(paused=False)
+            self._streamer.submit(grow)
+        else:  # never started, or stopped: a paused worker places them and stops
+            self._streamer.start(paused=True)
+            self._streamer.submit(grow)
+            self._streamer.submit(lambda: self._streamer.stop(timeout=0))
+        return range(n_old, n_old + n_new)
+
+    def _grow(self, matrix: Any, grown: dict[str, Any], settings: Any) -> None:
+        """Worker: show the plot with the new points at their starts, stream their placement
+        against the fixed layout, then grow the run (see `add_points`). On failure the plot's
+        traits go back to the old points and the run is unchanged."""
+        import time
+
+        import torch
+
+        n_old, n_new = self.n_points, int(matrix.shape[0])
+        started = time.perf_counter()
+        with self._engine_lock:
+            batch = self._optimizer.prepare_points(matrix, settings)
+            pca_start = np.concatenate([self._optimizer.initial_embedding, _layout_to_numpy(batch.start)])
+        kept = {name: getattr(self, name) for name in (*grown, "pca_positions", "positions", "positions_seq")}
+        shown = threading.Event()
+
+        def write_grown() -> None:
+            self._write_traits(dict(
+                grown, pca_positions=pca_start.tobytes(), positions_seq=self._streamer.last_seq,
+                positions=_layout_to_numpy(torch.cat([batch.fitted_layout, batch.layout])).tobytes(),
+            ))
+            shown.set()
+
+        self._show(key="activity", activity=f"placing {n_new:,} new points against {n_old:,} fixed ones…")
+        self._kernel.call(write_grown, key="grow")
+        shown.wait(timeout=2.0)  # a view still at N points drops frames of N + M (it acks them)
+
+        def stream(_iteration: int, placed: torch.Tensor) -> None:
+            frame = self._current_frame()
+            frame.embedding = torch.cat([batch.fitted_layout, placed])
+            self._streamer.offer_frame(frame)
+
+        try:
+            batch.place(stream)
+            with self._engine_lock:
+                self._optimizer.admit(batch)
+        except BaseException:
+            self._show(key="grow", **kept)
+            self._show(key="activity", activity="")
+            raise
+        self._reset_point_data(self._optimizer.data)
+        with self._recording_lock:
+            self._recorder.clear()
+        seconds = time.perf_counter() - started
+        self._show(key="activity", activity="")
+        self._show(key="notice", notice=f"added {n_new:,} points (placed in {seconds:.1f} s); "
+                                        f"{n_old + n_new:,} points, P rebuilt over all of them")
+        self._streamer.force_frame(self._current_frame())
+        self._publish_settled()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the run has ended (finished, stopped or failed); True if it finished.
@@ -413,7 +552,7 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         def publish() -> None:
             self._write_traits(values)
             if finished and self.status != "running":
-                self._write_traits({"status": "finished"})
+                self._write_traits({"status": "finished", "activity": ""})
 
         self._kernel.call(publish, key="settled")
 
@@ -487,6 +626,7 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
     @traitlets.observe("perplexity")
     def _perplexity_changed(self, change: dict) -> None:
         def set_perplexity(value: float) -> float:
+            self._show(key="activity", activity=RECOMPUTING_AFFINITIES)
             with self._engine_lock, warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 self._optimizer.set_perplexity(value)
@@ -519,9 +659,10 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         """Apply a user's change on the streaming thread, between two optimizer steps.
 
         `setter(value)` returns the value the engine then uses, shown in the trait when it
-        differs; a finished or stopped run then goes on. A value the engine rejects is shown as
-        an error and the trait goes back to the value the engine uses. The trait is written only
-        while the user has not written the setting again.
+        differs; a finished or stopped run then goes on, and `activity` says so ("perplexity 50 ·
+        continuing 250 iterations"). A value the engine rejects is shown as an error and the
+        trait goes back to the value the engine uses. The trait is written only while the user
+        has not written the setting again.
         """
         if self._from_engine:
             return
@@ -535,12 +676,14 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
                 kept = self._engine_value(trait)
                 self._settings.took(trait, count, kept)
                 self._show(key="error", error=f"{label} {new:g} was not applied: {exc}")
+                self._show(key="activity", activity="")
                 self._show_setting(trait, kept, count)
                 return
             self._settings.took(trait, count, used)
             self._show(key="error", error="")
             if used != new:
                 self._show_setting(trait, used, count)
+            self._show(key="activity", activity=f"{setting_text(trait, used)} · {self._what_follows()}")
             self._continue_if_idle()
 
         self._streamer.submit(apply)
@@ -552,6 +695,17 @@ class TSNEScatter(ProjectorTools, NbvizWidget):
         if trait == "exaggeration":
             return float(self._optimizer.exaggeration)  # the user's override, else the schedule's
         return self._settings.engine_value(trait)  # learning rate: 0 stands for "auto"
+
+    def _what_follows(self) -> str:
+        """What the run does after a setting change: "continuing 250 iterations" when it goes on
+        now (running, or finished / stopped and about to continue), else when it will apply."""
+        state = self._streamer.state
+        if state in ("running", "finished", "stopped"):
+            remaining = self._target_iteration - int(self._optimizer.iteration)
+            if remaining <= 0:
+                remaining = self.EXTRA_ITERATIONS  # what `start()` adds to a finished run
+            return f"continuing {remaining:,} iteration{'s' if remaining != 1 else ''}"
+        return "applies from the next iteration"
 
     def _continue_if_idle(self) -> None:
         """A new setting took on a finished or stopped run: optimise on so its effect shows (a

@@ -8,6 +8,7 @@ import torch
 from nbviz import cam
 from nbviz.cam import MethodError, Option, register_method, unregister_method
 from nbviz.cam.options import positive_int
+from nbviz.report.compact import UNIT_CODE_ERROR, from_unit_codes
 
 HW = 16  # the 4x4 feature map of linear_net
 
@@ -76,8 +77,8 @@ def test_a_registered_method_is_in_the_explorer_menu_and_its_report(absgradcam, 
         hand = _hand_map(linear_net, image4, 1, 1)[0].numpy()
         np.testing.assert_allclose(explorer.compute("absgradcam", "features", 1, 0, upsample=False), hand, atol=1e-6)
         state = explorer.export_state(classes=[1])  # default methods: the cheap ones, the new one included
-        values = np.frombuffer(state["_precomputed"]["0|features|1|absgradcam"], dtype="<f4").reshape(4, 4)
-        np.testing.assert_allclose(values, hand, atol=1e-6)
+        values = from_unit_codes(state["_precomputed"]["0|features|1|absgradcam"], (4, 4))
+        np.testing.assert_allclose(values, hand, atol=1e-6 + UNIT_CODE_ERROR)  # stored as one byte per value
         assert cam.METHOD_LABELS[explorer.method] == "|Grad|-CAM"  # what figures and PNG captions show
     finally:
         explorer.close()

@@ -53,7 +53,7 @@ def test_accepted_input_types():
     ({"learning_rate": "fast"}, "learning_rate"),
     ({"learning_rate": 0}, "learning_rate"),
     ({"method": "bh"}, "method"),
-    ({"method": "fft", "n_components": 3}, "2-D only"),
+    ({"method": "fft", "n_components": 1}, "2-D and 3-D only"),
     ({"init": "spectral"}, "init"),
     ({"random_state": 1.5}, "random_state"),
     ({"early_exaggeration": 0}, "early_exaggeration"),

@@ -79,8 +79,10 @@ def test_hnsw_raises_its_breadth_until_the_sample_clears_the_target(digits, monk
 def test_auto_uses_exact_search_within_the_budget():
     X = torch.randn(2000, 20, generator=torch.Generator().manual_seed(0))
     assert knn.nearest_neighbors(X, 10, "auto").method == "exact"
-    budget_n = int((knn.EXACT_BUDGET_CPU / 384) ** 0.5)
+    budget_n = int((knn.EXACT_BUDGET_CPU / (384 + knn.TOPK_COST_CPU)) ** 0.5)
     assert budget_n >= 30_522, "the whole MiniLM vocabulary must stay exact on the CPU"
+    low_dim_n = int((knn.EXACT_BUDGET_CPU / (50 + knn.TOPK_COST_CPU)) ** 0.5)
+    assert low_dim_n < 70_000, "70,000 x 50 points (exact: 18 s on 2 cores) must try HNSW"
 
 
 def test_fitted_tsne_exposes_the_neighbours_of_its_p(digits):

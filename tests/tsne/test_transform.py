@@ -81,3 +81,70 @@ def test_transform_with_other_columns_names_both_counts(held_out_digits):
 def test_bad_transform_settings_are_named(held_out_digits, settings, message):
     with pytest.raises(TSNEError, match=message):
         held_out_digits[0].transform(held_out_digits[3][:3], **settings)
+
+
+@pytest.fixture(scope="module")
+def grown_run(held_out_digits):
+    """An optimizer fitted on the training digits, then grown by the 300 held-out ones."""
+    _, X_train, _, X_test, _ = held_out_digits
+    run = TSNE(random_state=0, n_iter=500).optimizer(X_train)
+    run.run(500)
+    before = run.embedding.clone()
+    seen: list[int] = []
+    placed = run.add_points(X_test, callback=lambda iteration, _: seen.append(iteration))
+    return run, before, placed, seen
+
+
+def test_add_points_places_like_transform_and_keeps_the_fitted_points(grown_run, held_out_digits):
+    run, before, placed, seen = grown_run
+    _, X_train, y_train, X_test, y_test = held_out_digits
+    n = len(X_train)
+    assert run.n_points == n + 300 and run.data.shape == (n + 300, 64)
+    torch.testing.assert_close(run.embedding[:n], before, rtol=0, atol=0)
+    torch.testing.assert_close(run.embedding[n:], placed, rtol=0, atol=0)
+    assert seen == list(range(1, 251))
+    reference = before.numpy()
+    nearest = np.argsort(((placed.numpy()[:, None, :] - reference[None]) ** 2).sum(2), axis=1)[:, :10]
+    votes = np.array([np.bincount(row, minlength=10).argmax() for row in y_train[nearest]])
+    assert (votes == y_test).mean() >= 0.9
+
+
+def test_a_grown_run_optimises_every_point_against_a_p_over_all_of_them(grown_run):
+    run = grown_run[0]
+    n = run.n_points
+    P = run.affinities
+    assert P.n_points == n and int(run.neighbors.max()) >= n - 300  # old points found new neighbours
+    assert run.neighbors.shape == (n, 90)
+    iteration = run.iteration
+    start = run.embedding.clone()
+    run.run(20)
+    assert run.iteration == iteration + 20
+    moved = (run.embedding - start).norm(dim=1)
+    assert float(moved[n - 300:].min()) > 0 and np.isfinite(run.kl_divergence())
+
+
+def test_add_points_with_the_wrong_columns_changes_nothing(held_out_digits):
+    _, X_train, *_ = held_out_digits
+    run = TSNE(random_state=0, n_iter=10).optimizer(X_train[:200])
+    run.run(10)
+    before, P = run.embedding.clone(), run.affinities
+    with pytest.raises(TSNEError, match="63 features but the embedding was fitted on 64"):
+        run.add_points(X_train[:5, :63])
+    with pytest.raises(TSNEError, match="new points are invalid"):
+        run.add_points(np.full((3, 64), np.nan))
+    assert run.n_points == 200 and run.affinities is P
+    torch.testing.assert_close(run.embedding, before, rtol=0, atol=0)
+
+
+def test_restart_after_add_points_starts_the_new_points_beside_their_neighbours(held_out_digits):
+    _, X_train, *_ = held_out_digits
+    data = np.concatenate([X_train[:100], X_train[:1]])  # the new row duplicates row 0
+    run = TSNE(random_state=0, n_iter=10, perplexity=5).optimizer(data[:100])
+    start = torch.from_numpy(run.initial_embedding)
+    run.run(10)
+    run.add_points(data[100:], TransformSettings(n_iter=5))
+    run.restart()
+    assert run.embedding.shape == (101, 2)
+    nearest = ((torch.from_numpy(data[:100]) - torch.from_numpy(data[100])) ** 2).sum(1).argsort()[:25]
+    expected = start[nearest].median(dim=0).values
+    torch.testing.assert_close(torch.from_numpy(run.initial_embedding[100]), expected, rtol=0, atol=0)

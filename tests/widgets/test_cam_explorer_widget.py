@@ -12,6 +12,7 @@ from cam_widget_helpers import CamTinyNet, cam_test_images, cam_transform_32
 from harness import wait_until as cam_wait_until
 
 from nbviz import cam
+from nbviz.report.compact import UNIT_CODE_ERROR, from_unit_codes
 from nbviz.widgets.cam_explorer import SCORE_STEPS, CAMExplorer
 
 
@@ -257,8 +258,11 @@ def test_export_state_precomputes_maps_for_the_offline_report(cam_make_explorer)
     assert keys == expected
     for key in keys:
         image, layer, target, method = key.split("|")
-        values = np.frombuffer(state["_precomputed"][key], dtype="<f4").reshape(state["_precomputed_shapes"][key])
-        np.testing.assert_array_equal(values, explorer.compute(method, layer, int(target), int(image), upsample=False))
+        values = from_unit_codes(state["_precomputed"][key], state["_precomputed_shapes"][key])
+        live = explorer.compute(method, layer, int(target), int(image), upsample=False)
+        assert len(state["_precomputed"][key]) == live.size  # one byte per value
+        # q / 255 of q = round(255 v): within half a step, plus float32's rounding of the quotient.
+        np.testing.assert_allclose(values, live, rtol=0, atol=UNIT_CODE_ERROR + 1e-7)
     assert state["layer"] == "features" and isinstance(state["_images"][0], bytes)
 
     small = explorer.export_state(layers=["features.3"], classes=[1], methods=["layercam", "hirescam"], images=[1])

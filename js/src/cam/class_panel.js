@@ -1,5 +1,6 @@
 // The class control: top-k predictions with probability bars, and a search over every class.
 import { h, setChildren, formatPercent } from "./dom.js";
+import { searchKeyAction } from "../lib/search_keys.js";
 import { searchClasses } from "./class_search.js";
 
 export class ClassPanel {
@@ -9,12 +10,14 @@ export class ClassPanel {
     this.search = h("input", {
       type: "search",
       "aria-label": "Search all classes by name",
+      title: "Enter: pick the only or highlighted class · ↓↑: move through the list · Esc: clear",
       "data-role": "class-search",
       oninput: () => {
         this.query = this.search.value.trim();
         this.hint.hidden = this.search.value !== "";
         this.renderList();
       },
+      onkeydown: (event) => this.searchKey(event),
     });
     // A hint drawn over the empty field (hidden as soon as there is text).
     this.hint = h("span", { class: "cam-search-hint", "aria-hidden": "true" }, "Search all classes…");
@@ -23,11 +26,39 @@ export class ClassPanel {
     const searchBox = h("div", { class: "cam-search" }, this.search, this.hint);
     this.el = h("div", { class: "cam-field cam-class-control" }, this.title, searchBox, this.list);
     this.state = null;
+    this.shown = []; // the class indices listed, in order
+    this.active = -1; // the one the arrow keys highlight (-1: none)
+  }
+
+  /** Keys in the search box: Enter picks the highlighted (or only) class, arrows move, Escape clears. */
+  searchKey(event) {
+    const { action, active } = searchKeyAction({
+      key: event.key, query: this.search.value, count: this.shown.length, active: this.active,
+    });
+    if (action === null) return;
+    event.preventDefault();
+    event.stopPropagation(); // the notebook's own shortcuts must not act on these keys
+    if (action === "pick") this.choose(this.shown[active], this.state.isAvailable(this.shown[active]));
+    else if (action === "move") this.setActive(active);
+    else if (action === "clear") {
+      this.clearSearch();
+      this.renderList();
+    }
+  }
+
+  /** Highlight listed class number `active` (-1: none) and keep it in view. */
+  setActive(active) {
+    this.active = active;
+    this.list.querySelectorAll("li.cam-class").forEach((row, position) => {
+      row.classList.toggle("cam-active", position === active);
+      if (position === active) row.scrollIntoView?.({ block: "nearest" });
+    });
   }
 
   choose(i, available) {
     if (!available) return;
     this.clearSearch(); // back to the top-k, with the chosen class pinned below them
+    this.renderList(); // now, even when the chosen class is the current one (no trait change follows)
     this.onSelect(i);
   }
 
@@ -88,6 +119,8 @@ export class ClassPanel {
         p === null ? null : h("div", { class: "cam-bar" }, h("div", { style: { width: `${Math.max(0, Math.min(1, p)) * 100}%` } })),
       );
     });
+    this.shown = indices;
+    this.active = -1;
     if (!rows.length) rows.push(h("li", { class: "cam-more" }, "No class matches."));
     if (more > 0) rows.push(h("li", { class: "cam-more" }, `… ${more} more: refine the search`));
     setChildren(this.list, rows);

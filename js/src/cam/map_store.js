@@ -2,7 +2,7 @@
 // One store per widget model per page, shared by all of its views. Requests go to the kernel in
 // lanes ("main": the map on screen, "compare": the side-by-side grid); each batch names everything
 // the lane still wants, so the kernel can drop or cancel what the user moved away from.
-import { toFloat32Array } from "../lib/dataview_float32.js";
+import { fromUnitCodes, toFloat32Array } from "../lib/dataview_float32.js";
 import { mapKey, parseKey } from "./keys.js";
 
 export const READY = "ready";
@@ -15,7 +15,8 @@ export const UNAVAILABLE = "unavailable";
 export class MapStore {
   /**
    * send(content): posts a message to the kernel. offlineMaps: null when a kernel is listening,
-   * else { key: { shape: [h, w], data: DataView } } of the maps saved in a report.
+   * else { key: { shape: [h, w], data: DataView } } of the maps saved in a report, one byte per
+   * value (nbviz.report.compact.unit_codes), decoded when a map is first shown.
    */
   constructor({ send, client = randomClientId(), capacity = 256, offlineMaps = null }) {
     this.send = send;
@@ -55,7 +56,7 @@ export class MapStore {
     }
     if (this.offline && this.offlineMaps[key]) {
       const saved = this.offlineMaps[key];
-      const entry = { shape: saved.shape, values: toFloat32Array(saved.data) };
+      const entry = { shape: saved.shape, values: fromUnitCodes(saved.data) };
       this.put(key, entry);
       return entry;
     }

@@ -83,6 +83,7 @@ export const CSS = `
 .nbviz-cam .cam-class:hover { background: var(--cam-bg2); }
 .nbviz-cam .cam-class:focus-visible { outline: 2px solid var(--cam-accent); outline-offset: -1px; }
 .nbviz-cam .cam-class.cam-selected { background: var(--cam-accent-bg); border-color: var(--cam-accent); }
+.nbviz-cam .cam-class.cam-active { outline: 2px solid var(--cam-accent); outline-offset: -1px; background: var(--cam-bg2); }
 .nbviz-cam .cam-class.cam-disabled { opacity: .45; cursor: not-allowed; }
 .nbviz-cam .cam-class .cam-name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .nbviz-cam .cam-class .cam-prob { font-variant-numeric: tabular-nums; color: var(--cam-fg2); font-size: 12px; }

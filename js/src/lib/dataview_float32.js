@@ -22,3 +22,14 @@ export function toFloat32Array(value) {
   copy.set(bytes);
   return new Float32Array(copy.buffer);
 }
+
+/**
+ * Values in [0, 1] stored one byte each (nbviz.report.compact.unit_codes: q = round(255 v)),
+ * decoded into a fresh Float32Array as q / 255.
+ */
+export function fromUnitCodes(value) {
+  const bytes = asBytes(value);
+  const values = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i += 1) values[i] = bytes[i] / 255;
+  return values;
+}

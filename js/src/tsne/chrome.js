@@ -143,7 +143,7 @@ function banner(trait, dismiss) {
 
 function sidePanel({ maxPerplexity }, actions) {
   const node = element("div", "side");
-  const search = searchBox({ onInput: actions.search, onEnter: actions.zoomToHighlight });
+  const search = searchBox({ onInput: actions.search, onKey: actions.searchKey });
   const focus = focusPanel(actions.focus);
   const kept = keptReadout();
   const colors = colorbar();

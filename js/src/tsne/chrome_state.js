@@ -17,6 +17,17 @@ export function formatIteration(n) {
   return Number(n).toLocaleString("en-US");
 }
 
+// A legend of more than this many labels, all of them this short or shorter, takes two columns.
+const TWO_COLUMN_LABELS = 6;
+const TWO_COLUMN_NAME_CHARS = 3;
+
+/** Legend columns for label `names`: 2 for many short names (the digits' "0".."9"), else 1, so
+ * the side panel stays short enough to show every control without scrolling. */
+export function legendColumns(names) {
+  const short = names.every((name) => String(name).length <= TWO_COLUMN_NAME_CHARS);
+  return names.length > TWO_COLUMN_LABELS && short ? 2 : 1;
+}
+
 /** Default point size (px) and opacity for N points: smaller and lighter as the plot gets denser. */
 export function autoStyle(n) {
   const decades = Math.log10(Math.max(n, 1000) / 1000);
@@ -40,14 +51,17 @@ export function transportState(status, offline) {
 
 /**
  * The four progress texts: "Iteration i ", "/ total", the bar width (100 i / total, in %, at most
- * 100) and the exaggeration in force ("early exaggeration ×12" or "exaggeration off (×1)").
+ * 100) and the status line: the kernel's `activity` when it reports one (what a live setting
+ * change did, e.g. "recomputing affinities…"), else the exaggeration in force
+ * ("early exaggeration ×12" or "exaggeration off (×1)").
  */
-export function progressTexts(iteration, total, exaggeration) {
+export function progressTexts(iteration, total, exaggeration, activity = "") {
   return [
     `Iteration ${formatIteration(iteration)} `,
     `/ ${formatIteration(total)}`,
     `${total ? Math.min(100, (100 * iteration) / total).toFixed(1) : 0}%`,
-    exaggeration > 1.0001 ? `early exaggeration ×${exaggeration.toFixed(exaggeration % 1 ? 1 : 0)}` : "exaggeration off (×1)",
+    activity
+      || (exaggeration > 1.0001 ? `early exaggeration ×${exaggeration.toFixed(exaggeration % 1 ? 1 : 0)}` : "exaggeration off (×1)"),
   ];
 }
 

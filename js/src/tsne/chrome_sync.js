@@ -22,12 +22,14 @@ export class ChromeSync {
     return mode === "replay" ? track.iterationAt(replayPosition) : null;
   }
 
-  /** Iteration counter, progress bar and the exaggeration in force (or "recorded keyframe"). */
+  /** Iteration counter, progress bar and the status line (or "recorded keyframe"). */
   progress() {
     const { model, chrome, currentExaggeration } = this.view;
     const replayed = this.replayIteration();
     const iteration = replayed ?? this.liveIteration();
-    const texts = progressTexts(iteration, model.get("n_iter"), currentExaggeration ?? model.get("exaggeration"));
+    const texts = progressTexts(
+      iteration, model.get("n_iter"), currentExaggeration ?? model.get("exaggeration"), model.get("activity") ?? "",
+    );
     if (replayed !== null) texts[3] = "recorded keyframe";
     chrome.progress.show(texts);
   }

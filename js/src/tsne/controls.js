@@ -1,5 +1,6 @@
 // DOM building blocks of the scatter's chrome: buttons, sliders, the legend and the KL sparkline.
 import { icon } from "./icons.js";
+import { legendColumns } from "./chrome_state.js";
 import { categoryCss, UNLABELLED } from "./palette.js";
 
 /** Create an element with a class and optional text. */
@@ -93,7 +94,7 @@ export function slider({ label, min, max, step, format, toSlider = (v) => v, fro
  * category (onPick), its eye button shows or hides the category's points (onToggle).
  */
 export function legend(names, counts, onPick, onToggle) {
-  const node = element("div", "legend");
+  const node = element("div", legendColumns(names) === 2 ? "legend two-columns" : "legend");
   const rows = [];
   const eyes = [];
   names.forEach((name, index) => {

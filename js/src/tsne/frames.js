@@ -23,6 +23,11 @@ export function frameLayout(message, buffer, nPoints) {
   return decodeKeyframe(asUint16(buffer), nPoints, 0, message.bounds);
 }
 
+/** Coordinates a frame's buffer holds: 2-byte codes when it has bounds, else 4-byte floats. */
+export function frameValues(message, buffer) {
+  return Math.floor(buffer.byteLength / (message.bounds ? 2 : 4));
+}
+
 /** Device pixels over which the layout's longer side is drawn now: k * min(w, h) * MARGIN * ratio. */
 export function spanPixels(view) {
   return view.camera.k * Math.min(view.width || 0, view.height || 0) * MARGIN * (window.devicePixelRatio || 1);
@@ -46,6 +51,11 @@ export function reportSpanSoon(view) {
 export function receiveFrame(view, message, buffers) {
   if (!message || message.type !== "frame" || !buffers || !buffers.length) return;
   view.stats.framesReceived += 1;
+  if (frameValues(message, buffers[0]) !== view.n * view.dims) {
+    // Sent for another point count (points were just added and the new count has not arrived).
+    view.model.send({ type: "ack", seq: message.seq });
+    return;
+  }
   if (message.bounds) view.stats.quantizedFrames = (view.stats.quantizedFrames || 0) + 1;
   if (!view.inbox.put({ ...message, xy: frameLayout(message, buffers[0], view.n) })) {
     view.model.send({ type: "ack", seq: message.seq });

@@ -39,8 +39,9 @@ export function rotation({ yaw, pitch }) {
 /**
  * Project an N x 3 layout to N x 2 (written into `out` when it fits): p = R (x - centre) scale,
  * s = D / (D - p_z), screen = (p_x s, p_y s). Points nearer the camera (larger p_z) spread wider.
+ * `depth` (a Float32Array of N), when given, receives each p_z.
  */
-export function project(xyz, orbit, out) {
+export function project(xyz, orbit, out, depth) {
   const n = xyz.length / 3;
   const xy = out && out.length === 2 * n ? out : new Float32Array(2 * n);
   const { centre, scale } = normalization3(xyz);
@@ -56,8 +57,33 @@ export function project(xyz, orbit, out) {
     const s = d / (d - pz);
     xy[2 * i] = px * s;
     xy[2 * i + 1] = py * s;
+    if (depth) depth[i] = pz;
   }
   return xy;
+}
+
+/** Depth levels of the back-to-front order: points closer than 1/DEPTH_LEVELS of the cloud's
+ * depth range may draw in either order (invisible at any point size). */
+export const DEPTH_LEVELS = 4096;
+
+/**
+ * Point indices from the farthest (smallest p_z) to the nearest, so that drawing in this order
+ * paints near points over far ones (with blending, which a depth buffer would get wrong): a
+ * counting sort on DEPTH_LEVELS levels of p_z, O(N). Written into `out` when it fits.
+ */
+export function backToFront(depth, out) {
+  const n = depth.length;
+  const order = out && out.length === n ? out : new Uint32Array(n);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < n; i += 1) { if (depth[i] < lo) lo = depth[i]; if (depth[i] > hi) hi = depth[i]; }
+  const scale = hi > lo ? (DEPTH_LEVELS - 1) / (hi - lo) : 0;
+  const starts = new Uint32Array(DEPTH_LEVELS + 1);
+  const level = new Uint16Array(n);
+  for (let i = 0; i < n; i += 1) { level[i] = Math.round((depth[i] - lo) * scale); starts[level[i] + 1] += 1; }
+  for (let l = 0; l < DEPTH_LEVELS; l += 1) starts[l + 1] += starts[l];
+  for (let i = 0; i < n; i += 1) { order[starts[level[i]]] = i; starts[level[i]] += 1; }
+  return order;
 }
 
 /** The orbit after a drag of (dx, dy) pixels: right turns the cloud right, down tilts it down. */

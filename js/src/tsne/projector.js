@@ -5,6 +5,7 @@
 import { layoutInDims } from "./cloud.js";
 import { worldToScreen } from "./geometry.js";
 import { keptCount, layoutNearest } from "./neighbors.js";
+import { searchKeyAction } from "../lib/search_keys.js";
 import { SearchIndex } from "./search.js";
 
 // Highlight indices go to the kernel this long after the last keystroke (ms): each sync sends them all.
@@ -24,6 +25,7 @@ export class ProjectorControls {
     this.syncTimer = 0;
     this.keptTimer = 0;
     this.layoutNeighbors = [];
+    this.activeMatch = -1; // the match the arrow keys focused, in index order (-1: none)
   }
 
   /** Rebuild the search index (texts or labels changed) and rerun the query shown. */
@@ -45,6 +47,7 @@ export class ProjectorControls {
     labels.highlighted = new Set(indices);
     labels.uploadStates();
     this.lastSearch = { query, count: indices.length, error };
+    this.activeMatch = -1;
     this.showCount();
     clearTimeout(this.syncTimer);
     this.syncTimer = setTimeout(() => {
@@ -63,7 +66,28 @@ export class ProjectorControls {
       return;
     }
     const count = this.view.labels.highlighted.size;
-    box.setStatus(query.trim() || count ? `${count.toLocaleString("en-US")} match${count === 1 ? "" : "es"} · Enter: zoom to them` : "", false);
+    box.setStatus(query.trim() || count ? `${count.toLocaleString("en-US")} match${count === 1 ? "" : "es"} · Enter: zoom · ↓↑: step through · Esc: clear` : "", false);
+  }
+
+  /**
+   * A key in the search box (rules: searchKeyAction). Enter zooms to the matches and focuses the
+   * arrow-highlighted or only one; ArrowDown / ArrowUp focus the next / previous match (index
+   * order); Escape clears the search. Returns whether the key was handled.
+   */
+  searchKey(key, query) {
+    const matches = [...this.view.labels.highlighted].sort((a, b) => a - b);
+    const { action, active } = searchKeyAction({ key, query, count: matches.length, active: this.activeMatch });
+    if (action === "submit" || action === "pick") {
+      this.zoomToHighlight();
+      if (action === "pick") this.setFocus(matches[active]);
+    } else if (action === "move") {
+      this.activeMatch = active;
+      this.setFocus(active >= 0 ? matches[active] : -1);
+    } else if (action === "clear") {
+      this.view.chrome.search.clear();
+      this.search("");
+    }
+    return action !== null;
   }
 
   /** Enter in the search box: fit the camera around the highlighted points. */

@@ -9,8 +9,9 @@ function shownFor(node, state) {
   return Boolean(state);
 }
 
-/** Search box: `onInput(query)` on every keystroke, `onEnter()` on Enter. */
-export function searchBox({ onInput, onEnter }) {
+/** Search box: `onInput(query)` on every keystroke, `onKey(key, query)` on each key pressed
+ * (true when it handled the key, whose browser default is then suppressed). */
+export function searchBox({ onInput, onKey }) {
   const node = element("div", "search");
   node.appendChild(element("h4", "", "Search"));
   const input = element("input");
@@ -22,11 +23,13 @@ export function searchBox({ onInput, onEnter }) {
   input.addEventListener("input", () => onInput(input.value));
   input.addEventListener("keydown", (event) => {
     event.stopPropagation(); // JupyterLab's command shortcuts must not see the typing
-    if (event.key === "Enter") onEnter();
+    if (onKey(event.key, input.value)) event.preventDefault();
   });
   node.append(input, status);
   return {
     node, input,
+    /** Empty the box (Escape). */
+    clear() { input.value = ""; },
     /** Show the query (when it came from the kernel) unless the user is typing it. */
     setQuery(query) { if (document.activeElement !== input && input.value !== query) input.value = query; },
     /** "12 matches" / the error, inline; `error` true colours it as one. */

@@ -104,7 +104,11 @@ export class PointRenderer {
     };
     this.buffers = {
       pos0: gl.createBuffer(), pos1: gl.createBuffer(), color: gl.createBuffer(), state: gl.createBuffer(),
+      order: gl.createBuffer(),
     };
+    // 32-bit draw-order indices (3-D clouds beyond 65,536 points); WebGL 1 has them as an extension.
+    this.uintIndices = Boolean(gl.getExtension("OES_element_index_uint"));
+    this.ordered = false;
     this.capacity = { pos0: 0, pos1: 0, color: 0, state: 0 };
     this.count = 0;
     this.norm0 = { cx: 0, cy: 0, scale: 1 };
@@ -159,6 +163,20 @@ export class PointRenderer {
     this.count = xy.length / 2;
     this.upload("pos0", xy, this.gl.DYNAMIC_DRAW);
     this.norm0 = norm;
+  }
+
+  /** The order to draw points in (a Uint32Array of indices, e.g. back to front in 3-D), or null
+   * for index order. Without 32-bit indices in this browser, clouds above 65,536 points keep
+   * index order. */
+  setDrawOrder(order) {
+    const gl = this.gl;
+    this.ordered = Boolean(order) && (this.uintIndices || order.length <= 65536);
+    if (!this.ordered) return;
+    const indices = this.uintIndices ? order : Uint16Array.from(order);
+    this.version += 1;
+    gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.buffers.order);
+    gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, indices, gl.DYNAMIC_DRAW);
+    this.orderType = this.uintIndices ? gl.UNSIGNED_INT : gl.UNSIGNED_SHORT;
   }
 
   /** Positions of layout 1 (the PCA start), the morph target. */
@@ -303,7 +321,12 @@ export class PointRenderer {
     gl.uniform1f(u.u_opacity, this.opacity);
     gl.uniform1f(u.u_hasSelection, this.hasSelection ? 1 : 0);
     gl.uniform1f(u.u_hasHighlight, this.hasHighlight ? 1 : 0);
-    gl.drawArrays(gl.POINTS, 0, this.count);
+    if (this.ordered) {
+      gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.buffers.order);
+      gl.drawElements(gl.POINTS, this.count, this.orderType, 0);
+    } else {
+      gl.drawArrays(gl.POINTS, 0, this.count);
+    }
   }
 
   /** Block until every queued draw has run (one-pixel read-back); for measurements. */

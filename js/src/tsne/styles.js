@@ -4,7 +4,9 @@ export const CSS = `
   font: 13px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color: var(--ink); background: #fff; border: 1px solid var(--line); border-radius: 10px;
   display: grid; grid-template-columns: minmax(0, 1fr) 212px; grid-template-rows: auto minmax(0, 1fr) auto;
-  height: 560px; overflow: hidden; box-sizing: border-box; user-select: none; }
+  min-height: 560px; max-height: 960px; overflow: hidden; box-sizing: border-box; user-select: none; }
+/* No fixed height: the widget grows with its side panel (the plot takes the extra room), so every
+   control shows without scrolling; past max-height the panel scrolls. */
 .nbviz-tsne * { box-sizing: border-box; }
 .nbviz-tsne .bar { grid-column: 1 / 3; display: flex; align-items: center; gap: 10px; padding: 7px 10px;
   border-bottom: 1px solid var(--line); background: var(--panel); min-height: 48px; overflow: hidden; }
@@ -60,14 +62,16 @@ export const CSS = `
 .nbviz-tsne .tooltip .meta { color: var(--muted); font-size: 11px; margin-top: 3px; display: flex; align-items: center; gap: 5px; }
 .nbviz-tsne .swatch { width: 10px; height: 10px; border-radius: 50%; flex: none; display: inline-block; }
 .nbviz-tsne .side { border-left: 1px solid var(--line); background: var(--panel); overflow-y: auto; padding: 10px 12px;
-  display: flex; flex-direction: column; gap: 12px; min-height: 0; }
+  display: flex; flex-direction: column; gap: 9px; min-height: 0; }
 .nbviz-tsne .side h4 { margin: 0 0 6px; font-size: 11px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); }
 .nbviz-tsne .legend { display: flex; flex-direction: column; gap: 1px; max-height: 250px; overflow-y: auto; }
 .nbviz-tsne .legend .item { display: flex; align-items: center; gap: 7px; padding: 2px 5px; border-radius: 5px; cursor: pointer; }
+.nbviz-tsne .legend.two-columns { display: grid; grid-template-columns: 1fr 1fr; column-gap: 4px; }
+.nbviz-tsne .legend.two-columns .item { gap: 5px; padding: 2px 3px; }
 .nbviz-tsne .legend .item:hover { background: #eceff4; }
 .nbviz-tsne .legend .item.on { background: #e8f0fe; font-weight: 600; }
 .nbviz-tsne .legend .item .count { margin-left: auto; color: var(--muted); font-size: 11px; font-variant-numeric: tabular-nums; }
-.nbviz-tsne .slider { display: flex; flex-direction: column; gap: 2px; margin-bottom: 6px; }
+.nbviz-tsne .slider { display: flex; flex-direction: column; gap: 1px; margin-bottom: 3px; }
 .nbviz-tsne .slider label { display: flex; justify-content: space-between; font-size: 12px; }
 .nbviz-tsne .slider label span:last-child { font-variant-numeric: tabular-nums; color: var(--muted); }
 .nbviz-tsne input[type=range] { width: 100%; accent-color: var(--accent); margin: 2px 0; }

@@ -11,7 +11,7 @@ import { drawLayout, drawStreamedFrame, loadSettledLayout, receiveFrame, reportS
 import { bindPointer } from "./interaction.js";
 import { LabelsAndSelection } from "./labels.js";
 import { setOrbit } from "./cloud.js";
-import { HOME_ORBIT, PROJECTED_NORM, project } from "./orbit.js";
+import { HOME_ORBIT, PROJECTED_NORM, backToFront, project } from "./orbit.js";
 import { drawOverlay } from "./overlay.js";
 import { ProjectorControls } from "./projector.js";
 import { PointRenderer } from "./renderer.js";
@@ -25,8 +25,11 @@ const OFFLINE_REPLAY_DELAY_MS = 400;
 
 /** Which parts of the view each synced trait affects. */
 export const TRAIT_EFFECTS = {
+  // Points were added: everything sized by N is read again (the traits arrive in one message).
+  n_points: ["labels", "selection", "highlight", "hidden", "searchIndex", "pca", "layout", "keyframes", "focus", "keptShare", "draw"],
   status: ["transport", "progress", "badge", "draw"],
   iteration_count: ["progress"],
+  activity: ["progress"],
   n_iter: ["progress", "kl"],
   kl_history: ["kl"],
   error: ["banners"],
@@ -118,7 +121,7 @@ export class ScatterView {
       scrub: (position) => { this.player.stop(); this.showReplay(position); },
       goLive: () => this.goLive(),
       search: (query) => this.projector.search(query),
-      zoomToHighlight: () => this.projector.zoomToHighlight(),
+      searchKey: (key, query) => this.projector.searchKey(key, query),
       focus: {
         pick: (i) => this.projector.setFocus(i),
         close: () => this.projector.setFocus(-1),
@@ -248,8 +251,13 @@ export class ScatterView {
   /** Put an N x 2 layout into the live position buffer (in place) and re-fit its normalisation;
    * an N x 3 layout is projected through the orbit camera first. */
   showLayout(layout) {
-    const xy = this.dims === 3 ? project(layout, this.orbit, this.displayed) : layout;
-    if (this.dims === 3) this.raw3 = layout;
+    if (this.dims === 3 && (!this.depth || this.depth.length !== layout.length / 3)) this.depth = new Float32Array(layout.length / 3);
+    const xy = this.dims === 3 ? project(layout, this.orbit, this.displayed, this.depth) : layout;
+    if (this.dims === 3) {
+      this.raw3 = layout;
+      this.drawOrder = backToFront(this.depth, this.drawOrder);
+      if (this.renderer) this.renderer.setDrawOrder(this.drawOrder);
+    }
     this.displayed = xy;
     this.displayedNorm = this.dims === 3 ? PROJECTED_NORM : normalization(layoutBounds(xy));
     if (this.renderer) this.renderer.setPositions(xy, this.displayedNorm);
