@@ -76,6 +76,7 @@ export function renderExplorer({ model, el, store, photos }) {
     },
     onCompute: (method) => {
       const key = keyFor(method);
+      gate.confirm(get("layer"), method); // asked once: the single view starts it at once too
       store.retry(key);
       compareSlow.add(key);
       lastCompareRequest = null;
