@@ -6,6 +6,9 @@
   `to_png`: a static image of one widget, for places that run no JavaScript.
 - `features`: a model's pooled activations over a dataset (a folder, Dataset, DataLoader or list),
   the vectors to lay out with t-SNE.
+- `ModelLens`: a model's view of a dataset: t-SNE of its features linked to its class-activation
+  maps (click a point: its map; lasso a group: their mean map); `link(scatter, explorer)` links
+  widgets built separately.
 
 Engines live in `nbviz.cam` and `nbviz.tsne`, reports in `nbviz.report`, embedded offline data in
 `nbviz.data`.
@@ -25,6 +28,8 @@ _PUBLIC = {
     "to_png": "nbviz.report",
     "features": "nbviz.lens",
     "Features": "nbviz.lens",
+    "ModelLens": "nbviz.widgets.model_lens",
+    "link": "nbviz.widgets.link",
 }
 
 __all__ = [*_PUBLIC, "__version__"]

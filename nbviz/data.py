@@ -11,6 +11,7 @@ import importlib.util
 import json
 import re
 import zipfile
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -159,3 +160,34 @@ def text_embeddings(special: bool = True) -> tuple[np.ndarray, list[str]]:
         return matrix.copy(), list(tokens)
     keep = np.fromiter((_SPECIAL_TOKEN.match(t) is None for t in tokens), dtype=bool, count=len(tokens))
     return matrix[keep].copy(), [t for t, k in zip(tokens, keep) if k]
+
+
+@dataclass(frozen=True)
+class DigitsExample:
+    """A trained DigitsCNN and the held-out digits it did not see: `images` (N, 8, 8) float32 in
+    [0, 1], `labels` (N,), `classes` ("0".."9"), and the training split's size and the seed."""
+
+    model: torch.nn.Module
+    images: np.ndarray
+    labels: np.ndarray
+    classes: list[str]
+    n_train: int
+    seed: int
+
+
+def digits_example(*, test_fraction: float = 0.3, epochs: int = 10, seed: int = 0) -> DigitsExample:
+    """The scikit-learn digits split (seeded permutation) into training and held-out images, a
+    `nbviz.models.DigitsCNN` trained on the first part (about two seconds on a CPU), and the held-out
+    part, where the model makes real mistakes: what `notebooks/model_lens.ipynb` explores."""
+    from nbviz.models.digits_cnn import train_digits_cnn
+
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
+    X, y = digits()
+    images = (X / 16.0).reshape(-1, 8, 8).astype(np.float32)
+    order = np.random.default_rng(seed).permutation(len(images))
+    n_test = int(round(test_fraction * len(images)))
+    train, test = order[n_test:], order[:n_test]
+    with torch.inference_mode(False):
+        model = train_digits_cnn(images[train], y[train], epochs=epochs, seed=seed)
+    return DigitsExample(model, images[test], y[test], [str(d) for d in range(10)], len(train), seed)

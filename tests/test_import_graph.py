@@ -15,7 +15,7 @@ import pytest
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1] / "nbviz"
 ENGINES = ("nbviz.cam", "nbviz.tsne")
-ABOVE_THE_ENGINES = ("nbviz.widgets", "nbviz.report", "nbviz.demo", "nbviz.__main__")
+ABOVE_THE_ENGINES = ("nbviz.widgets", "nbviz.report", "nbviz.demo", "nbviz.__main__", "nbviz.lens")
 
 
 @dataclass(frozen=True)
@@ -229,5 +229,17 @@ def test_the_report_package_reaches_no_concrete_widget(nbviz_edges):
         for target, chain in reachable(nbviz_edges, module).items():
             assert not _inside(target, ("nbviz.widgets.cam_explorer", "nbviz.widgets.tsne_scatter",
                                         "nbviz.widgets.base", "nbviz.cam", "nbviz.tsne", "nbviz.demo")), (
+                f"{module} reaches {target}: " + " ; ".join(str(e) for e in chain)
+            )
+
+
+def test_the_lens_bridge_reaches_no_widget_and_no_report(nbviz_edges):
+    """nbviz.lens reads datasets for the engines (features, image sources); the widgets built on it
+    (ModelLens, link) import it, never the other way round."""
+    for module in module_names(PACKAGE_DIR):
+        if not _inside(module, ("nbviz.lens",)):
+            continue
+        for target, chain in reachable(nbviz_edges, module).items():
+            assert not _inside(target, ("nbviz.widgets", "nbviz.report", "nbviz.demo", "nbviz.tsne")), (
                 f"{module} reaches {target}: " + " ; ".join(str(e) for e in chain)
             )

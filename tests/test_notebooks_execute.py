@@ -21,7 +21,7 @@ from nbclient import NotebookClient
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-EXPECTED = {"quickstart.ipynb", "cam_methods.ipynb", "tsne_lecture.ipynb", "text_embeddings.ipynb"}
+EXPECTED = {"quickstart.ipynb", "cam_methods.ipynb", "tsne_lecture.ipynb", "text_embeddings.ipynb", "model_lens.ipynb"}
 
 
 def test_the_example_notebooks_are_there():

@@ -1,6 +1,7 @@
 // CAMExplorer front end: one store of maps and photos per model, any number of views.
 import { MapStore } from "./cam/map_store.js";
 import { PhotoCache } from "./cam/photos.js";
+import { ImageInfo } from "./cam/image_info.js";
 import { renderExplorer } from "./cam/view.js";
 
 const shared = new WeakMap();
@@ -14,11 +15,12 @@ function sharedState(model) {
     send: (content) => model.send(content),
     offlineMaps: offline ? savedMaps(model) : null,
   });
-  const photos = new PhotoCache(model);
-  const onMessage = (content, buffers) => store.receive(content, buffers);
+  const info = new ImageInfo({ send: (content) => model.send(content), offline });
+  const photos = new PhotoCache(model, info);
+  const onMessage = (content, buffers) => info.receive(content, buffers) || store.receive(content, buffers);
   model.on("msg:custom", onMessage);
   model.on("change:_images", () => photos.clear());
-  state = { store, photos, dispose: () => model.off("msg:custom", onMessage) };
+  state = { store, photos, info, dispose: () => model.off("msg:custom", onMessage) };
   shared.set(model, state);
   return state;
 }
@@ -39,7 +41,7 @@ export default {
     sharedState(model);
   },
   render({ model, el }) {
-    const { store, photos } = sharedState(model);
-    return renderExplorer({ model, el, store, photos });
+    const { store, photos, info } = sharedState(model);
+    return renderExplorer({ model, el, store, photos, info });
   },
 };

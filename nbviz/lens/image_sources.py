@@ -3,6 +3,7 @@
 A source knows its length and yields (index, image tensor or None, label or None) one item at a
 time, decoding an image only when asked for it, so a 10,000-file folder costs 10,000 paths until
 it is read. None marks an item that could not be read (a broken file): the caller skips it.
+`entry(i)` reads one item at random (a ModelLens shows the image of a clicked point this way).
 """
 from __future__ import annotations
 
@@ -36,12 +37,15 @@ class Item:
 
 
 def image_source(images: Any) -> "ImageSource":
-    """The source for `images`: a folder path, a DataLoader, a Dataset, or a sequence of images.
+    """The source for `images`: a folder path, a DataLoader, a Dataset, or a sequence of images
+    (an ImageSource is returned as it is).
 
     Sequence items may be HxWxC / HxW arrays, CxHxW tensors, PIL images or file paths.
     """
     from torch.utils.data import DataLoader, Dataset
 
+    if isinstance(images, ImageSource):
+        return images
     if isinstance(images, (str, os.PathLike)) and Path(images).is_dir():
         return FolderSource(Path(images))
     if isinstance(images, (str, os.PathLike)):
@@ -75,6 +79,10 @@ class ImageSource(abc.ABC):
     def items(self, transform: Transform | None) -> Iterator[Item]:
         """Each item decoded (through `transform` when given), in order."""
 
+    @abc.abstractmethod
+    def entry(self, index: int) -> tuple[Any, Any]:
+        """(image, label) of item `index` as stored: a path, array, PIL image or tensor; label or None."""
+
 
 class SequenceSource(ImageSource):
     """A list of arrays, tensors, PIL images or file paths, decoded one at a time."""
@@ -90,6 +98,9 @@ class SequenceSource(ImageSource):
     def items(self, transform: Transform | None) -> Iterator[Item]:
         for index, entry in enumerate(self.entries):
             yield _decoded(index, entry, transform)
+
+    def entry(self, index: int) -> tuple[Any, Any]:
+        return self.entries[index], None
 
 
 class FolderSource(SequenceSource):
@@ -117,6 +128,9 @@ class DatasetSource(ImageSource):
             image, label = _split_item(self.dataset[index])
             yield _decoded(index, image, transform, label)
 
+    def entry(self, index: int) -> tuple[Any, Any]:
+        return _split_item(self.dataset[index])
+
 
 class LoaderSource(ImageSource):
     """A DataLoader yielding (B, C, H, W) batches or (batch, labels, ...) tuples; unbatched here."""
@@ -139,6 +153,10 @@ class LoaderSource(ImageSource):
                 yield _decoded(index, image, transform, label)
                 index += 1
 
+    def entry(self, index: int) -> tuple[Any, Any]:
+        """Item `index` of the loader's dataset (what the loader batches, before collation)."""
+        return _split_item(self.loader.dataset[index])
+
 
 def _split_item(item: Any) -> tuple[Any, Any]:
     if isinstance(item, (tuple, list)) and len(item) >= 2:
@@ -146,22 +164,32 @@ def _split_item(item: Any) -> tuple[Any, Any]:
     return item, None
 
 
+def read_entry(entry: Any) -> Any:
+    """An entry ready for a transform: a file path opened as an RGB PIL image, anything else as it is.
+    Raises OSError / ValueError for a file that is not a readable image."""
+    if isinstance(entry, (str, os.PathLike)):
+        with Image.open(entry) as opened:
+            return opened.convert("RGB")
+    return entry
+
+
+def model_input(entry: Any, transform: Transform | None, index: int) -> torch.Tensor:
+    """The (C, H, W) float tensor `features` gives the model for a read entry (see `read_entry`)."""
+    return as_chw(transform(entry) if transform is not None else entry, index)
+
+
 def _decoded(index: int, entry: Any, transform: Transform | None, label: Any = None) -> Item:
     """Decode one entry to a (C, H, W) float tensor, through `transform` when one is given."""
     if isinstance(label, torch.Tensor) and label.numel() == 1:
         label = label.item()
-    if isinstance(entry, (str, os.PathLike)):
-        try:
-            with Image.open(entry) as opened:
-                entry = opened.convert("RGB")
-        except (OSError, UnidentifiedImageError, ValueError) as error:
-            return Item(index, None, label, f"{entry}: {error}")
-    if transform is not None:
-        return Item(index, _as_chw(transform(entry), index), label)
-    return Item(index, _as_chw(entry, index), label)
+    try:
+        entry = read_entry(entry)
+    except (OSError, UnidentifiedImageError, ValueError) as error:
+        return Item(index, None, label, f"{entry}: {error}")
+    return Item(index, model_input(entry, transform, index), label)
 
 
-def _as_chw(image: Any, index: int) -> torch.Tensor:
+def as_chw(image: Any, index: int) -> torch.Tensor:
     """A float (C, H, W) tensor: tensors as they are, uint8 / PIL pixels scaled to [0, 1]."""
     if isinstance(image, torch.Tensor):
         tensor = image if image.is_floating_point() else image.float() / 255.0

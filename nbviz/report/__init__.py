@@ -6,6 +6,7 @@ concrete widget classes.
 """
 from __future__ import annotations
 
+from nbviz.report.children import ChildWidget
 from nbviz.report.errors import StateNotSerializableError, UnsupportedWidgetError
 from nbviz.report.html import to_html
 from nbviz.report.png import to_png
@@ -14,6 +15,6 @@ from nbviz.report.size import SIZE_BUDGET_MB, ReportFile, ReportSize, ReportSize
 
 __all__ = [
     "to_html", "to_png", "FrontEnd", "HTMLReportable", "PNGReportable",
-    "UnsupportedWidgetError", "StateNotSerializableError",
+    "UnsupportedWidgetError", "StateNotSerializableError", "ChildWidget",
     "ReportFile", "ReportSize", "ReportSizeWarning", "SIZE_BUDGET_MB",
 ]

@@ -12,6 +12,7 @@ from typing import Any
 
 from nbviz import __version__
 from nbviz.report.buffers import encode_buffers, separate_buffers
+from nbviz.report.children import lift_children
 from nbviz.report.errors import UnsupportedWidgetError
 from nbviz.report.files import writable_target, write_atomically
 from nbviz.report.options import route_options
@@ -64,11 +65,20 @@ def to_html(
         front_end = _front_end(widget)
         bundles.setdefault(front_end.name, front_end.esm)
         widget_id = f"w{index}"
-        embedded = _embedded_state(widget, widget_options)
+        state, children = lift_children(widget_id, _exported_state(widget, widget_options))
+        embedded = _embedded_state(state)
         entries.append({"id": widget_id, "bundle": front_end.name, "css": front_end.css, **embedded})
+        parts = [(getattr(widget, "report_part_labels", None) or {}, embedded)]
+        for child_id, child in children:
+            bundles.setdefault(child.front_end.name, child.front_end.esm)
+            child_embedded = _embedded_state(child.state)
+            entries.append({"id": child_id, "bundle": child.front_end.name, "css": child.front_end.css,
+                            "embedded": True, **child_embedded})
+            parts.append((child.part_labels, child_embedded))
         sections.append(ReportSection(widget_id, type(widget).__name__))
-        for part, size in _buffer_sizes(widget, embedded).items():
-            data_parts[part] = data_parts.get(part, 0) + size
+        for labels, embedded_part in parts:
+            for part, size in _buffer_sizes(labels, embedded_part).items():
+                data_parts[part] = data_parts.get(part, 0) + size
 
     host_source = read_bundle(HOST_BUNDLE)
     page = render_page(
@@ -87,11 +97,10 @@ def to_html(
     return ReportFile.written(target, size)
 
 
-def _buffer_sizes(widget: Any, embedded: dict[str, Any]) -> dict[str, int]:
-    """Bytes of the widget's embedded binary data, per part: the top-level state key each buffer
-    sits under, named by the widget's optional `report_part_labels` ({state key: name}) or by
-    the key without its leading underscores."""
-    labels = getattr(widget, "report_part_labels", None) or {}
+def _buffer_sizes(labels: dict[str, str], embedded: dict[str, Any]) -> dict[str, int]:
+    """Bytes of a widget's embedded binary data, per part: the top-level state key each buffer
+    sits under, named by `labels` (the widget's optional `report_part_labels`, {state key: name})
+    or by the key without its leading underscores."""
     sizes: dict[str, int] = {}
     for path, text in zip(embedded["buffer_paths"], embedded["buffers"]):
         key = str(path[0])
@@ -110,14 +119,18 @@ def _front_end(widget: HTMLReportable) -> FrontEnd:
     return front_end
 
 
-def _embedded_state(widget: HTMLReportable, options: dict[str, Any]) -> dict[str, Any]:
-    """The widget's exported state, `_offline` set, with binary values lifted out as base64 buffers."""
+def _exported_state(widget: HTMLReportable, options: dict[str, Any]) -> dict[str, Any]:
     state = widget.export_state(**options)
     if not isinstance(state, dict):
         raise TypeError(
             f"{type(widget).__name__}.export_state() returned {type(state).__name__}; it must "
             "return a dict of trait values"
         )
+    return state
+
+
+def _embedded_state(state: dict[str, Any]) -> dict[str, Any]:
+    """An exported state, `_offline` set, with binary values lifted out as base64 buffers."""
     clean, buffer_paths, buffers = separate_buffers({**state, "_offline": True})
     return {"state": clean, "buffer_paths": buffer_paths, "buffers": encode_buffers(buffers)}
 

@@ -68,10 +68,7 @@ def nearest_neighbors(X: torch.Tensor, k: int, method: str = "auto", seed: int =
                         "lower the perplexity (k = 3 * perplexity) or pass more points")
     if method not in ("auto", "exact", "approx"):
         raise TSNEError(f"unknown neighbour method {method!r}; use 'auto', 'exact' or 'approx'")
-    if method == "auto":
-        on_cpu = X.device.type == "cpu"
-        cost = float(n) * n * (dim + TOPK_COST_CPU if on_cpu else dim)
-        method = "exact" if cost <= (EXACT_BUDGET_CPU if on_cpu else EXACT_BUDGET_ACCELERATOR) else "approx"
+    method = search_method(n, dim, X.device, method)
     Xc = X - X.mean(dim=0)  # centring keeps the ranking expression well conditioned
     found = _checked_hnsw_search(Xc, k, seed) if method == "approx" and n > RECALL_SAMPLE else None
     if found is None:
@@ -81,6 +78,16 @@ def nearest_neighbors(X: torch.Tensor, k: int, method: str = "auto", seed: int =
     sq_distances = pair_sq_distances(Xc, Xc, indices)
     sq_distances, order = torch.sort(sq_distances, dim=1, stable=True)
     return Neighbors(torch.gather(indices, 1, order), sq_distances, found_by, recall)
+
+
+def search_method(n_points: int, n_features: int, device: torch.device, method: str = "auto") -> str:
+    """"exact" or "approx": `method` itself, or for "auto" exact while N^2 (D + TOPK_COST_CPU) <=
+    EXACT_BUDGET_CPU on the CPU (N^2 D <= EXACT_BUDGET_ACCELERATOR elsewhere)."""
+    if method != "auto":
+        return method
+    on_cpu = device.type == "cpu"
+    cost = float(n_points) * n_points * (n_features + TOPK_COST_CPU if on_cpu else n_features)
+    return "exact" if cost <= (EXACT_BUDGET_CPU if on_cpu else EXACT_BUDGET_ACCELERATOR) else "approx"
 
 
 def _ranking_distances(queries: torch.Tensor, base: torch.Tensor, base_sq_norms: torch.Tensor) -> torch.Tensor:

@@ -27,7 +27,8 @@ from .gradients import exact_repulsion, gradient, kl_divergence, repulsion
 from .init import pca_initialisation, random_initialisation
 from .inputs import as_matrix, resolve_device
 from .kernels import attraction_kernel
-from .neighbors import Neighbors, nearest_neighbors
+from .memory import check_fits
+from .neighbors import Neighbors, nearest_neighbors, search_method
 from .scratch import Workspace
 from .transform import ReferenceNeighbors, TransformSettings, place_points, reference_neighbors
 
@@ -142,7 +143,10 @@ class TSNEOptimizer:
     def _neighbors(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The k nearest neighbours, reusing a previous search with at least k columns."""
         if self._knn is None or self._knn.indices.shape[1] < k:
-            self._knn = nearest_neighbors(self._data, k, self._config.neighbors, self._seed)
+            n, dim = self._data.shape
+            method = search_method(n, dim, self._device, self._config.neighbors)
+            check_fits(n, dim, k, method == "approx", self._device)
+            self._knn = nearest_neighbors(self._data, k, method, self._seed)
         return self._knn.indices[:, :k], self._knn.sq_distances[:, :k]
 
     def _affinities(self, perplexity: float) -> SparseAffinities:

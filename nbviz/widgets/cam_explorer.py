@@ -9,6 +9,9 @@ Browser <-> kernel messages (custom messages; `key` is "image|layer|target|metho
   kernel:  {"type": "map", "key", "shape": [h, w]} + one float32 buffer
            {"type": "progress", "key", "id", "done", "total"}   {"type": "error", "key", "id", "message"}
            {"type": "cancelled", "key", "id"}   {"type": "scores", "key", "id", "deletion", "insertion"}
+Lazy image collections (`LazyImages`) send each photo on request:
+  browser: {"type": "image", "index"}
+  kernel:  {"type": "image", "index", "mime", "name", "topk"} + [JPEG bytes, float32 probabilities]
 """
 from __future__ import annotations
 
@@ -26,7 +29,8 @@ import traitlets
 from nbviz.report.compact import unit_codes
 from nbviz.widgets.base import NbvizWidget
 from nbviz.widgets.cam_colormaps import COLORMAPS, colormap_luts
-from nbviz.widgets.cam_inputs import ImageLike, PreparedImage, encode_photo, image_list, prepare_image
+from nbviz.widgets.cam_gallery import ImageGallery, LazyImages
+from nbviz.widgets.cam_inputs import ImageLike
 from nbviz.widgets.cam_jobs import Job, JobScheduler
 from nbviz.widgets.cam_layers import LayerChoice, explorer_layer
 from nbviz.widgets.cam_targets import ClassTarget, target_index
@@ -59,7 +63,8 @@ class CAMExplorer(NbvizWidget):
     """Class-activation maps of `model` on `images`, explored with layer / class / method controls.
 
     `CAMExplorer()` alone shows the embedded pretrained EfficientNet-Lite0 on the "chelsea" photo.
-    `images`: one or a list of PIL images, HxWx3 uint8 arrays, CxHxW tensors or file paths.
+    `images`: one or a list of PIL images, HxWx3 uint8 arrays, CxHxW tensors or file paths, or a
+    `LazyImages` collection, whose images are prepared only when shown (for thousands of images).
     `transform`: PIL image -> CxHxW model input (required unless the model is the embedded one).
     `labels`: class names; `layers` / `methods`: restrict the choices; `topk`: predictions listed.
     A layer can be given by name or as the model's submodule (`layer=model.layer4`), everywhere.
@@ -88,6 +93,7 @@ class CAMExplorer(NbvizWidget):
     _images = traitlets.List(traitlets.Bytes()).tag(sync=True)
     _image_mimes = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _image_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _n_images = traitlets.Int(0).tag(sync=True)  # all images; a LazyImages collection sends photos on request
     _probabilities = traitlets.List(traitlets.Bytes()).tag(sync=True)
     _topk = traitlets.List(traitlets.List(traitlets.Int())).tag(sync=True)
     _colormaps = traitlets.Dict().tag(sync=True)
@@ -118,7 +124,7 @@ class CAMExplorer(NbvizWidget):
         """
         from nbviz import cam
 
-        model, transform, labels = _resolve_defaults(model, transform, labels)
+        model, transform, labels = _resolve_defaults(model, transform, labels, lazy=isinstance(images, LazyImages))
         if images is None:
             from nbviz.data import sample_image
 
@@ -126,29 +132,27 @@ class CAMExplorer(NbvizWidget):
         if not isinstance(topk, int) or topk < 1:
             raise ValueError(f"topk must be a positive integer, got {topk!r}")
 
-        device = _model_device(model)
-        prepared = [prepare_image(image, transform, i) for i, image in enumerate(image_list(images))]
-        for item in prepared:
-            item.tensor = item.tensor.to(device)
-
         self._model = model
-        self._prepared: list[PreparedImage] = prepared
         self._engine = cam.Explainer(model)
         self._engine_lock = threading.RLock()
         self._maps: OrderedDict[str, np.ndarray] = OrderedDict()
         self._maps_lock = threading.Lock()
         self._blank: dict[str, str] = {}  # map key -> why that cached map is blank (nbviz.cam.blank)
         self._scheduler = JobScheduler(self._execute)
+        self._topk_size = topk
         try:
+            self._gallery = ImageGallery(images, transform, _model_device(model), self._predict)
             layer_names = self._layer_choices(layers)
             method_names = self._method_choices(methods)
-            probabilities = [self._predict(item.tensor) for item in prepared]
-            n_classes = probabilities[0].shape[0]
+            n_classes = self._gallery.probabilities(0).shape[0]
             class_names = _class_names(labels, n_classes)
-            topk_lists = [torch.topk(p, min(topk, n_classes)).indices.tolist() for p in probabilities]
+            eager = range(0 if self._gallery.lazy else len(self._gallery))
+            probabilities = [self._gallery.probabilities(i) for i in eager]
+            topk_lists = [self._gallery.topk(i, topk) for i in eager]
+            photos = [self._gallery.photo(i) for i in eager]
+            names = [self._gallery.prepared(i).name for i in eager]
             cost = {"confirm_above_s": cam.cost.CONFIRM_ABOVE_S,
-                    "seconds": self._engine.estimates(prepared[0].tensor, layer_names, method_names)}
-            photos = [encode_photo(item.photo) for item in prepared]
+                    "seconds": self._engine.estimates(self._gallery.prepared(0).tensor, layer_names, method_names)}
         except Exception:
             self._engine.close()
             raise
@@ -156,16 +160,17 @@ class CAMExplorer(NbvizWidget):
         traits.setdefault("layer", layer_names[-1])
         traits.setdefault("method", "gradcam" if "gradcam" in method_names else method_names[0])
         image_index = traits.get("image_index", 0)
-        if isinstance(image_index, int) and 0 <= image_index < len(prepared):
-            traits.setdefault("target", topk_lists[image_index][0])
+        if isinstance(image_index, int) and 0 <= image_index < len(self._gallery):
+            traits.setdefault("target", self._gallery.topk(image_index, 1)[0])
         super().__init__(
+            _n_images=len(self._gallery),
             _layers=layer_names,
             _methods=[_method_entry(name, cam) for name in method_names],
             _class_names=class_names,
             _images=[data for data, _ in photos],
             _image_mimes=[mime for _, mime in photos],
-            _image_names=[item.name for item in prepared],
-            _probabilities=[p.numpy().astype("<f4").tobytes() for p in probabilities],
+            _image_names=names,
+            _probabilities=[np.asarray(p, dtype="<f4").tobytes() for p in probabilities],
             _topk=topk_lists,
             _colormaps=colormap_luts(COLORMAPS),
             _cost=cost,
@@ -219,15 +224,70 @@ class CAMExplorer(NbvizWidget):
         """The class names, indexed by `target`."""
         return list(self._class_names)
 
+    def compute_batch(
+        self,
+        image_indices: Sequence[int],
+        targets: Sequence[int] | None = None,
+        *,
+        layer: str | None = None,
+        method: str | None = None,
+        batch_size: int = 64,
+        upsample: bool = True,
+    ) -> np.ndarray:
+        """Maps of many images at once, (K, H, W) float32 in [0, 1], by the rule of every map function
+        (:doc:`/maps`): at the model input's resolution, or with ``upsample=False`` the layer's grid.
+
+        Map k is image `image_indices[k]` for class `targets[k]` (default: each image's most
+        probable class) at `layer` / `method` (default: the current ones). Images go through the
+        model `batch_size` at a time (one forward and backward pass per batch instead of per image;
+        the images must share one size); each map also enters the cache the view reads, so
+        showing one of these images later costs nothing. Blank maps issue no warning here; the
+        view shows why they are blank.
+        """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        indices = [int(i) for i in image_indices]
+        if targets is None:
+            targets = [self.top_classes(1, i)[0] for i in indices]
+        if len(targets) != len(indices):
+            raise ValueError(f"targets has {len(targets)} entries for {len(indices)} images; give one class per image")
+        choices = [self._choice(layer, int(t), method, i) for i, t in zip(indices, targets)]
+        out: list[np.ndarray] = []
+        for start in range(0, len(choices), batch_size):
+            chunk = choices[start:start + batch_size]
+            with self._engine_lock:
+                x = torch.cat([self._gallery.prepared(c.image).tensor for c in chunk])
+                result = self._engine.result(x, method=chunk[0].method, layer=chunk[0].layer,
+                                             target=[c.target for c in chunk], upsample=False)
+            values = np.ascontiguousarray(result.maps.detach().float().cpu().numpy(), dtype=np.float32)
+            for choice, value, reason in zip(chunk, values, result.blank):
+                value.setflags(write=False)
+                self._store(choice.key, value, reason)
+            out.append(values if not upsample else
+                       np.stack([self._upsampled(value, c.image) for c, value in zip(chunk, values)]))
+        if not out:
+            return np.zeros((0, 0, 0), dtype=np.float32)
+        return np.concatenate(out)
+
+    @property
+    def _prepared(self) -> ImageGallery:
+        """The images prepared for the model, by index (lazy collections prepare on access)."""
+        return self._gallery
+
+    @property
+    def n_images(self) -> int:
+        """How many images the explorer can show (`image_index` runs from 0 to n_images - 1)."""
+        return len(self._gallery)
+
     def top_classes(self, k: int = 3, image_index: int | None = None) -> list[int]:
         """Indices of the k most probable classes for an image (default: the current one)."""
         index = self.image_index if image_index is None else image_index
-        return list(self._topk[index][:k])
+        return self._gallery.topk(index, k)
 
     def probabilities(self, image_index: int | None = None) -> np.ndarray:
         """Softmax probabilities over all classes for an image (default: the current one)."""
         index = self.image_index if image_index is None else image_index
-        return np.frombuffer(self._probabilities[index], dtype="<f4").copy()
+        return np.array(self._gallery.probabilities(index), dtype=np.float32)
 
     def export_state(
         self,
@@ -239,19 +299,22 @@ class CAMExplorer(NbvizWidget):
         """State for an offline report, with maps precomputed for every combination of choices.
 
         Defaults: the current layer; per image, its top-3 classes and the current class; the
-        gradient-based methods plus the current method; every image. Choices that fail in the
+        gradient-based methods plus the current method; every image (with `LazyImages`: the
+        current one, and the photos of the exported images only). Choices that fail in the
         engine (e.g. CAM on a model without global pooling) are left out and shown as unavailable.
         """
         from nbviz import cam
 
         layer_list = [self.layer] if layers is None else [self._choice(l, None, None, None).layer for l in layers]
+        if images is None and self._gallery.lazy:
+            images = [self.image_index]
         if methods is None:
             method_list = [m for m in self.methods if m in cam.GRADIENT_METHODS]
             if self.method not in method_list:
                 method_list.append(self.method)
         else:
             method_list = [self._choice(None, None, m, None).method for m in methods]
-        image_list_ = range(len(self._prepared)) if images is None else images
+        image_list_ = range(len(self._gallery)) if images is None else images
         data: dict[str, bytes] = {}
         shapes: dict[str, list[int]] = {}
         for image in image_list_:
@@ -272,6 +335,8 @@ class CAMExplorer(NbvizWidget):
                         shapes[choice.key] = list(values.shape)
         state = super().export_state()
         state["_cost"] = {}  # a report computes nothing
+        if self._gallery.lazy:
+            state.update(self.image_state(image_list_))
         state["_precomputed"] = data
         state["_precomputed_shapes"] = shapes
         return state
@@ -286,7 +351,7 @@ class CAMExplorer(NbvizWidget):
         class_name = self._class_names[self.target] if self._class_names else str(self.target)
         probability = float(self.probabilities()[self.target])
         return overlay_figure(
-            decode_photo(self._images[self.image_index]),
+            decode_photo(self._gallery.photo(self.image_index)[0]),
             self.compute(upsample=False),  # the layer's grid, [0, 1]: what the view upsamples
             self._colormaps[self.colormap],
             opacity=self.opacity,
@@ -319,7 +384,7 @@ class CAMExplorer(NbvizWidget):
     def _listed_layer(self, name: str) -> str | None:
         """The offered name of the layer whose output ``name`` hands on (see `Explainer.listed_name`)."""
         with self._engine_lock:
-            return self._engine.listed_name(self._prepared[self.image_index].tensor, name)
+            return self._engine.listed_name(self._gallery.prepared(self.image_index).tensor, name)
 
     @traitlets.validate("method")
     def _valid_method(self, proposal: dict) -> str:
@@ -347,8 +412,8 @@ class CAMExplorer(NbvizWidget):
     @traitlets.validate("image_index")
     def _valid_image_index(self, proposal: dict) -> int:
         value = proposal["value"]
-        if self._images and not 0 <= value < len(self._images):
-            raise traitlets.TraitError(f"image_index must be from 0 to {len(self._images) - 1}, got {value}")
+        if self._n_images and not 0 <= value < self._n_images:
+            raise traitlets.TraitError(f"image_index must be from 0 to {self._n_images - 1}, got {value}")
         return value
 
     @traitlets.validate("colormap")
@@ -369,12 +434,12 @@ class CAMExplorer(NbvizWidget):
         )
 
     def _select_top_class(self, change: dict) -> None:
-        self.target = self._topk[change["new"]][0]
+        self.target = self._gallery.topk(change["new"], 1)[0]
 
     # ---- engine access ------------------------------------------------------------------------
     def _layer_choices(self, layers: Sequence[str | torch.nn.Module] | None) -> list[str]:
         with self._engine_lock:
-            candidates = list(self._engine.layers(self._prepared[0].tensor))
+            candidates = list(self._engine.layers(self._gallery.prepared(0).tensor))
         if layers is None:
             if not candidates:
                 raise ValueError("the model has no layer with a spatial output to explain; pass layers=[...]")
@@ -401,10 +466,13 @@ class CAMExplorer(NbvizWidget):
         with self._engine_lock:
             return self._engine.predict(tensor)[0].detach().float().cpu()
 
-    def _explain(self, choice: MapChoice, *, progress=None, cancel=None) -> tuple[np.ndarray, str | None]:
-        """The engine's map for `choice` at the layer's grid (the resolution the method computes at),
-        and why it is blank (None when it is not)."""
-        tensor = self._prepared[choice.image].tensor
+    def _explain(self, choice: MapChoice, *, progress=None, cancel=None) -> np.ndarray:
+        """The engine's map for `choice` at the layer's grid (the resolution the method computes at)."""
+        return self._explain_result(choice, progress=progress, cancel=cancel)[0]
+
+    def _explain_result(self, choice: MapChoice, *, progress=None, cancel=None) -> tuple[np.ndarray, str | None]:
+        """`_explain`'s map and why it is blank (None when it is not)."""
+        tensor = self._gallery.prepared(choice.image).tensor
         result = self._engine.result(
             tensor, method=choice.method, layer=choice.layer, target=choice.target,
             upsample=False, progress=progress, cancel=cancel,
@@ -422,28 +490,38 @@ class CAMExplorer(NbvizWidget):
             cached = self._cached(choice.key)  # computed by another thread while this one waited
             if cached is not None:
                 return cached
-            values, reason = self._explain(choice, progress=progress, cancel=cancel)
+            values, reason = self._explain_result(choice, progress=progress, cancel=cancel)
             values = np.ascontiguousarray(values, dtype=np.float32)
         values.setflags(write=False)
-        with self._maps_lock:
-            self._maps[choice.key] = values
-            if reason is not None:
-                self._blank[choice.key] = reason
-            while len(self._maps) > MAP_CACHE_SIZE:
-                self._blank.pop(self._maps.popitem(last=False)[0], None)
+        self._store(choice.key, values, reason)
         return values
 
+    def _store(self, key: str, values: np.ndarray, reason: str | None) -> None:
+        """Cache a grid map and why it is blank (None: it is not), forgetting the least recently used."""
+        with self._maps_lock:
+            self._maps[key] = values
+            self._maps.move_to_end(key)
+            if reason is not None:
+                self._blank[key] = reason
+            else:
+                self._blank.pop(key, None)
+            while len(self._maps) > MAP_CACHE_SIZE:
+                self._blank.pop(self._maps.popitem(last=False)[0], None)
+
     def _input_map(self, choice: MapChoice, progress=None, cancel=None) -> np.ndarray:
-        """The map for `choice` at the model input's resolution, derived from the cached grid map.
+        """The map for `choice` at the model input's resolution, derived from the cached grid map."""
+        return self._upsampled(self._map(choice, progress=progress, cancel=cancel), choice.image)
+
+    def _upsampled(self, grid: np.ndarray, image: int) -> np.ndarray:
+        """A grid map brought to image `image`'s model input resolution.
 
         minmax is invariant under affine maps and bilinear upsampling is linear, so
         minmax(up(grid map)) is the engine's upsampled map minmax(up(relu(raw))).
         """
         from nbviz.cam.postprocess import minmax_per_image, upsample
 
-        grid = torch.from_numpy(self._map(choice, progress=progress, cancel=cancel).copy())[None]
-        size = tuple(self._prepared[choice.image].tensor.shape[-2:])
-        return minmax_per_image(upsample(grid, size))[0].numpy()
+        size = tuple(self._gallery.prepared(image).tensor.shape[-2:])
+        return minmax_per_image(upsample(torch.from_numpy(grid.copy())[None], size))[0].numpy()
 
     def _cached(self, key: str) -> np.ndarray | None:
         with self._maps_lock:
@@ -474,6 +552,8 @@ class CAMExplorer(NbvizWidget):
             elif kind == "scores":
                 choice = self._choice_from(content)
                 self._scheduler.submit_scores(str(content.get("client", "")), str(content["id"]), choice.key, choice)
+            elif kind == "image":
+                self._send_image(self._valid_image_index({"value": int(content["index"])}))
         except (traitlets.TraitError, KeyError, TypeError, ValueError) as error:
             self.send({"type": "error", "key": _raw_key(content), "id": content.get("id"), "message": _message(error)})
 
@@ -495,6 +575,29 @@ class CAMExplorer(NbvizWidget):
 
     def _choice_from(self, request: dict) -> MapChoice:
         return self._choice(str(request["layer"]), int(request["target"]), str(request["method"]), int(request["image"]))
+
+    def _send_image(self, index: int) -> None:
+        """One image of a lazy collection to the browser: photo, name, probabilities, top classes."""
+        photo, mime = self._gallery.photo(index)
+        probabilities = np.asarray(self._gallery.probabilities(index), dtype="<f4").tobytes()
+        self.send({"type": "image", "index": index, "mime": mime, "name": self._gallery.prepared(index).name,
+                   "topk": self.top_classes(self._topk_size, index)}, buffers=[photo, probabilities])
+
+    def image_state(self, indices: Sequence[int], photos: dict[int, tuple[bytes, str]] | None = None) -> dict[str, Any]:
+        """`_images`, `_image_mimes`, `_image_names`, `_probabilities`, `_topk` for a report of a
+        lazy explorer: filled for `indices` (photos from `photos` where given), empty elsewhere."""
+        chosen = set(int(i) for i in indices)
+        photos = photos or {}
+        encoded = {i: photos.get(i) or self._gallery.photo(i) for i in chosen}
+        rows = range(len(self._gallery))
+        return {
+            "_images": [encoded[i][0] if i in chosen else b"" for i in rows],
+            "_image_mimes": [encoded[i][1] if i in chosen else "" for i in rows],
+            "_image_names": [self._gallery.prepared(i).name if i in chosen else "" for i in rows],
+            "_probabilities": [np.asarray(self._gallery.probabilities(i), dtype="<f4").tobytes() if i in chosen else b""
+                               for i in rows],
+            "_topk": [self.top_classes(self._topk_size, i) if i in chosen else [] for i in rows],
+        }
 
     def _send_map(self, key: str, values: np.ndarray) -> None:
         content = {"type": "map", "key": key, "shape": list(values.shape)}
@@ -532,7 +635,7 @@ class CAMExplorer(NbvizWidget):
         saliency = self._input_map(choice)
         with self._engine_lock:
             scores = deletion_insertion(
-                self._model, self._prepared[choice.image].tensor, torch.from_numpy(saliency)[None],
+                self._model, self._gallery.prepared(choice.image).tensor, torch.from_numpy(saliency)[None],
                 choice.target, steps=SCORE_STEPS,
             )
         for request_id in job.ids:
@@ -555,8 +658,9 @@ class CAMExplorer(NbvizWidget):
 
 
 # ---- helpers --------------------------------------------------------------------------------------
-def _resolve_defaults(model, transform, labels):
-    """The embedded pretrained model when `model` is None; its transform and labels when it is used."""
+def _resolve_defaults(model, transform, labels, lazy=False):
+    """The embedded pretrained model when `model` is None; its transform and labels when it is used.
+    `lazy`: the images are a LazyImages collection, which prepares its own model inputs."""
     from nbviz.models import EfficientNetLite
 
     if model is None:
@@ -566,7 +670,7 @@ def _resolve_defaults(model, transform, labels):
         return model, transform or default_transform, labels if labels is not None else default_labels
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if transform is None:
+    if transform is None and not lazy:
         if isinstance(model, EfficientNetLite):
             from nbviz.data import imagenet_classes, pretrained_transform
 

@@ -85,6 +85,7 @@ class ProjectorTools(traitlets.HasTraits):
     colormap_lut = traitlets.Bytes(b"", help="Read-only: `colormap` as a 256-entry RGB lookup table (768 bytes).").tag(sync=True)
     # Label codes whose points are hidden (legend entries switched off).
     hidden_labels = traitlets.List(traitlets.Int(), help="Label codes whose points are hidden (their legend entries switched off).").tag(sync=True)
+    ringed = traitlets.List(traitlets.Int(), help="Indices of points drawn with a dark ring (a ModelLens rings the images its model gets wrong). Empty: none.").tag(sync=True)
 
     def _init_projector(self, matrix: Any, color: Any, color_label: str, colormap: str) -> None:
         """Keep the data for neighbour queries and set the colour traits (after the widget's own)."""
@@ -166,6 +167,10 @@ class ProjectorTools(traitlets.HasTraits):
     @traitlets.validate("highlight")
     def _valid_highlight(self, proposal: dict) -> list[int]:
         return _index_list(proposal, self.n_points, "highlight")
+
+    @traitlets.validate("ringed")
+    def _valid_ringed(self, proposal: dict) -> list[int]:
+        return _index_list(proposal, self.n_points, "ringed")
 
     @traitlets.validate("hidden_labels")
     def _valid_hidden_labels(self, proposal: dict) -> list[int]:

@@ -7,7 +7,9 @@ The worker never writes a synced trait: it hands each write to the kernel's thre
 (`KernelThread`), and settings changed there reach the optimizer as commands run between steps.
 
 Messages, front end -> kernel: {"type": "hello"} when a view appears, {"type": "ack", "seq": s}
-after a frame is drawn, {"type": "command", "name": "play" | "pause" | "stop" | "restart" | "step"}.
+after a frame is drawn, {"type": "command", "name": "play" | "pause" | "stop" | "restart" | "step"},
+{"type": "hover", "index": i} when the pointer comes to rest on point i (ignored here; a ModelLens
+listens to prepare that point's map before it is clicked).
 {"type": "hello" | "view_span", "view": id, "span_px": p} says over how many device pixels a
 view draws the layout's longer side. Kernel -> front end: {"type": "frame", "seq", "iteration",
 "kl", "exaggeration"} with one buffer, the N x 2 float32 layout, or uint16 codes plus "bounds"

@@ -63,3 +63,15 @@ def test_sanity_check_takes_the_method_positionally_too():
     a = cam.sanity_check(model, x, "gradcam", "1", 0, similarity=("spearman",))
     b = cam.sanity_check(model, x, method="gradcam", layer="1", target=0, similarity=("spearman",))
     np.testing.assert_array_equal(a.curve("spearman"), b.curve("spearman"))
+
+
+def test_compute_batch_follows_the_same_rule(cam_make_explorer):
+    explorer = cam_make_explorer()
+    batched = explorer.compute_batch([0, 1], [2, 4], layer="features", method="gradcam")
+    assert batched.shape == (2, 32, 32)
+    grid = explorer.compute_batch([0, 1], [2, 4], layer="features", method="gradcam", upsample=False)
+    assert grid.shape == (2, *GRID["features"])
+    for k, (image, target) in enumerate([(0, 2), (1, 4)]):
+        np.testing.assert_allclose(batched[k], explorer.compute("gradcam", "features", target, image), atol=1e-6)
+        np.testing.assert_allclose(grid[k], explorer.compute("gradcam", "features", target, image, upsample=False),
+                                   atol=1e-6)

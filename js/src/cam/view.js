@@ -18,6 +18,9 @@ import { CSS, STYLE_ID } from "./styles.js";
 import { ThumbnailStrip } from "./thumbnails.js";
 import { buildToolbar, downloadCanvas, fillSelect } from "./toolbar.js";
 
+/** Above this many images the thumbnail strip is left out (a ModelLens picks images in its scatter). */
+const STRIP_MAX_IMAGES = 100;
+
 /** Which parts of the view each synced trait affects. */
 export const TRAIT_EFFECTS = {
   layer: ["menus", "classes", "map"],
@@ -38,10 +41,11 @@ export const TRAIT_EFFECTS = {
   _images: ["thumbnails", "map"],
   _image_names: ["thumbnails"],
   _image_mimes: ["thumbnails"],
+  _n_images: ["map"],
 };
 
 /** Render the explorer into `el`; returns the cleanup that removes every listener and timer. */
-export function renderExplorer({ model, el, store, photos }) {
+export function renderExplorer({ model, el, store, photos, info }) {
   ensureStyle(STYLE_ID, CSS);
   const get = (name) => model.get(name);
   const setTraits = (values) => {
@@ -98,7 +102,7 @@ export function renderExplorer({ model, el, store, photos }) {
   const decoded = new WeakMap(); // probability buffer -> Float32Array, decoded once
   const probabilities = (i) => {
     const buffer = (get("_probabilities") ?? [])[i];
-    if (!buffer) return null;
+    if (!buffer?.byteLength) return info?.get(i)?.probs ?? null;
     if (!decoded.has(buffer)) decoded.set(buffer, toFloat32Array(buffer));
     return decoded.get(buffer);
   };
@@ -135,7 +139,7 @@ export function renderExplorer({ model, el, store, photos }) {
     classPanel.update({
       names: classNames(),
       probs: probabilities(index),
-      topk: (get("_topk") ?? [])[index] ?? [],
+      topk: topClasses(index),
       target: get("target"),
       version: `${index}|${layer}|${method}`, // what availability depends on in a report
       isAvailable: (i) => !offline || store.available(mapKey(index, layer, i, method)),
@@ -217,7 +221,7 @@ export function renderExplorer({ model, el, store, photos }) {
     ["menus", updateMenus],
     ["classes", updateClasses],
     ["thumbnails", () => thumbnails.update({
-      images: get("_images") ?? [], names: get("_image_names") ?? [], mimes: get("_image_mimes") ?? [], selected: imageIndex(),
+      images: stripImages(), names: get("_image_names") ?? [], mimes: get("_image_mimes") ?? [], selected: imageIndex(),
     })],
     ["sliders", () => stage.showSliders(get("opacity"), get("threshold"))],
     ["legend", () => stage.showLegend(lut(), get("threshold"))],
@@ -255,9 +259,22 @@ export function renderExplorer({ model, el, store, photos }) {
     return `${methodInfo(method).label} for “${classNames()[Number(target)] ?? target}” at ${layer}`;
   }
 
+  /** The strip's photos: all of them, or none for a large or lazily sent collection. */
+  function stripImages() {
+    const images = get("_images") ?? [];
+    const complete = images.length <= STRIP_MAX_IMAGES && images.every((bytes) => bytes?.byteLength);
+    return complete ? images : [];
+  }
+
+  /** Image i's most probable classes: from `_topk`, or as a lazy collection's reply gave them. */
+  function topClasses(i) {
+    const listed = (get("_topk") ?? [])[i];
+    return listed?.length ? listed : info?.get(i)?.topk ?? [];
+  }
+
   function selectImage(i) {
     if (i === imageIndex()) return;
-    const top = (get("_topk") ?? [])[i]?.[0];
+    const top = topClasses(i)[0];
     setTraits(top === undefined ? { image_index: i } : { image_index: i, target: top });
   }
 
@@ -270,12 +287,14 @@ export function renderExplorer({ model, el, store, photos }) {
   parts.updateAll();
   parts.bindTraits(model, TRAIT_EFFECTS);
   const unsubscribe = store.subscribe(() => parts.mark(["map"]));
+  const unsubscribeInfo = info?.subscribe((i) => { if (i === imageIndex()) parts.mark(["classes", "caption", "map"]); });
 
   return () => {
     if (disposed) return;
     disposed = true;
     parts.dispose();
     unsubscribe();
+    unsubscribeInfo?.();
     overlay.dispose();
     readout.dispose();
     if (lastCompareRequest !== null) store.request("compare", []);

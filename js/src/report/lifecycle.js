@@ -28,7 +28,7 @@ async function runCleanup(cleanup, stage) {
  * Initialize and render `definition` into `el` with `model`; resolves to an async dispose().
  * Listeners the widget added through its model proxies are removed on dispose.
  */
-export async function mountWidget({ definition, model, el }) {
+export async function mountWidget({ definition, model, el, host }) {
   const controller = new AbortController();
   const experimental = { invoke: offlineInvoke };
   const initContext = Symbol("initialize");
@@ -43,6 +43,7 @@ export async function mountWidget({ definition, model, el }) {
     renderCleanup = await definition.render({
       model: model.proxy(viewContext),
       el,
+      host,
       signal: controller.signal,
       experimental,
     });

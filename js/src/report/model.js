@@ -6,8 +6,10 @@ const OFFLINE_MESSAGE =
   "this is an offline nbviz report: there is no Python kernel to answer widget requests";
 
 export class ReportModel {
-  constructor(state = {}) {
+  /** `widgetManager`: resolves other widgets of the report by id (child widgets); default: none. */
+  constructor(state = {}, widgetManager = offlineWidgetManager) {
     this._state = { ...state };
+    this.widget_manager = widgetManager;
     this._listeners = [];
     // What widget code tried to tell the (absent) kernel; kept for inspection and tests.
     this.sentMessages = [];
@@ -83,7 +85,7 @@ export class ReportModel {
       send: (content, callbacks, buffers) => this.send(content, callbacks, buffers),
       on: (name, callback) => this.on(name, callback, context),
       off: (name, callback) => this.off(name ?? null, callback ?? null, context),
-      widget_manager: offlineWidgetManager,
+      widget_manager: this.widget_manager,
     };
   }
 }

@@ -19,6 +19,7 @@ export class LabelsAndSelection {
     this.selected = new Set();
     this.highlighted = new Set();
     this.hidden = new Set();
+    this.ringed = new Set();
     this.legend = null;
   }
 
@@ -81,6 +82,12 @@ export class LabelsAndSelection {
     this.uploadStates();
   }
 
+  /** The `ringed` trait: points drawn with a dark ring (e.g. a ModelLens's misclassified images). */
+  loadRinged() {
+    this.ringed = new Set(this.view.model.get("ringed") || []);
+    this.uploadStates();
+  }
+
   /** Whether point i is drawn (its label is not hidden). */
   isVisible(i) {
     return !(this.codes && this.hidden.size && this.hidden.has(this.codes[i]));
@@ -92,10 +99,11 @@ export class LabelsAndSelection {
     const states = new Uint8Array(n);
     for (const i of this.selected) if (i >= 0 && i < n) states[i] |= POINT_STATE.selected;
     for (const i of this.highlighted) if (i >= 0 && i < n) states[i] |= POINT_STATE.highlighted;
+    for (const i of this.ringed) if (i >= 0 && i < n) states[i] |= POINT_STATE.ringed;
     if (this.codes && this.hidden.size) {
       for (let i = 0; i < n; i += 1) if (this.hidden.has(this.codes[i])) states[i] |= POINT_STATE.hidden;
     }
-    if (renderer) renderer.setStates(states, { anySelected: this.selected.size > 0, anyHighlighted: this.highlighted.size > 0 });
+    if (renderer) renderer.setStates(states, { anySelected: this.selected.size > 0, anyHighlighted: this.highlighted.size > 0, anyRinged: this.ringed.size > 0 });
     this.view.tooltip.invalidate();
     this.view.requestDraw();
   }

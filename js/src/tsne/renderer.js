@@ -21,10 +21,13 @@ uniform float u_opacity;
 uniform float u_hasSelection;
 uniform float u_hasHighlight;
 varying vec4 v_color;
+varying float v_ring;
 void main() {
-  // a_state bits (POINT_STATE): 1 selected, 2 highlighted, 4 hidden.
-  float hidden = step(3.5, a_state);
-  float rest = a_state - 4.0 * hidden;
+  // a_state bits (POINT_STATE): 1 selected, 2 highlighted, 4 hidden, 8 ringed.
+  float ringed = step(7.5, a_state);
+  float unringed = a_state - 8.0 * ringed;
+  float hidden = step(3.5, unringed);
+  float rest = unringed - 4.0 * hidden;
   float highlighted = step(1.5, rest);
   float selected = step(0.5, rest - 2.0 * highlighted);
   vec2 w0 = (a_pos0 - u_norm0.xy) * u_norm0.z;
@@ -36,20 +39,24 @@ void main() {
   float dim = max(u_hasSelection * (1.0 - selected), u_hasHighlight * (1.0 - highlighted));
   vec3 rgb = mix(a_color.rgb, vec3(0.70, 0.72, 0.76), dim * 0.6);
   v_color = vec4(rgb, mix(u_opacity, 1.0, u_hasHighlight * highlighted) * mix(1.0, 0.45 - 0.25 * u_hasHighlight, dim));
-  gl_PointSize = u_size * mix(1.0, 1.35, picked) * (1.0 - hidden);
+  v_ring = ringed;
+  // A ringed point is drawn larger (at least 8 px) so its dark ring stays visible around its colour.
+  gl_PointSize = mix(u_size * mix(1.0, 1.35, picked), max(8.0, 1.8 * u_size), ringed) * (1.0 - hidden);
 }`;
 
 /** Bits of the per-point state byte. */
-export const POINT_STATE = Object.freeze({ selected: 1, highlighted: 2, hidden: 4 });
+export const POINT_STATE = Object.freeze({ selected: 1, highlighted: 2, hidden: 4, ringed: 8 });
 
 // Round, softly edged discs for points large enough to show a shape.
 const ROUND_FRAGMENT_SHADER = `
 precision mediump float;
 varying vec4 v_color;
+varying float v_ring;
 void main() {
   vec2 d = gl_PointCoord * 2.0 - 1.0;
   float r2 = dot(d, d);
   if (r2 > 1.0) discard;
+  if (v_ring > 0.5 && r2 > 0.36) { gl_FragColor = vec4(0.08, 0.08, 0.1, 1.0); return; }
   gl_FragColor = vec4(v_color.rgb, v_color.a * (1.0 - smoothstep(0.55, 1.0, r2)));
 }`;
 
@@ -191,10 +198,11 @@ export class PointRenderer {
   }
 
   /** Per-point state bytes (POINT_STATE bits) and whether any point is selected / highlighted. */
-  setStates(states, { anySelected, anyHighlighted }) {
+  setStates(states, { anySelected, anyHighlighted, anyRinged = false }) {
     this.upload("state", states, this.gl.STATIC_DRAW);
     this.hasSelection = anySelected;
     this.hasHighlight = anyHighlighted;
+    this.hasRing = anyRinged;
   }
 
   resize(width, height, ratio) {
@@ -305,7 +313,9 @@ export class PointRenderer {
     if (!this.count || this.capacity.color < this.count * 4 || this.capacity.state < this.count
         || this.capacity.pos1 < this.count * 8) return;
     const sizePx = this.pointSize * (this.ratio || 1);
-    const { program, attributes, uniforms: u } = sizePx >= ROUND_MIN_PX ? this.programs.round : this.programs.square;
+    // Rings need the round program's per-fragment shape, whatever the point size.
+    const round = sizePx >= ROUND_MIN_PX || this.hasRing;
+    const { program, attributes, uniforms: u } = round ? this.programs.round : this.programs.square;
     gl.useProgram(program);
     this.bindAttribute(attributes, "a_pos0", "pos0", 2, gl.FLOAT, false);
     this.bindAttribute(attributes, "a_pos1", "pos1", 2, gl.FLOAT, false);

@@ -39,7 +39,7 @@ export class HoverTooltip {
     const radiusPx = Math.max(6, view.pointSize() / 2 + 3);
     const i = this.index.nearest(wx, wy, radiusPx / pixelsPerUnit(view.camera, view.width, view.height));
     if (i < 0 || !view.labels.isVisible(i)) { this.hide(); return; }
-    if (i !== this.hovered) { this.hovered = i; this.fill(i); view.drawOverlay(); }
+    if (i !== this.hovered) { this.hovered = i; this.fill(i); view.drawOverlay(); view.noteHover(i); }
     const tip = this.node;
     tip.style.display = "flex";
     const left = sx + OFFSET_PX + tip.offsetWidth > view.width ? sx - OFFSET_PX - tip.offsetWidth : sx + OFFSET_PX;

@@ -42,6 +42,7 @@ export const TRAIT_EFFECTS = {
   _offline: ["transport", "optimizerLock", "learningRate", "badge", "timeline"],
   view: ["view"],
   selection: ["selection"],
+  ringed: ["ringed"],
   positions: ["layout"],
   keyframes: ["keyframes"],
   keyframe_iterations: ["keyframes"],
@@ -98,6 +99,11 @@ export class ScatterView {
   }
 
   get offline() { return Boolean(this.model.get("_offline")); }
+
+  /** Tell the kernel which point the pointer rests on (a ModelLens prepares its map before the click). */
+  noteHover(i) {
+    if (!this.offline) this.model.send({ type: "hover", index: i });
+  }
 
   get n() { return this.model.get("n_points"); }
 
@@ -162,6 +168,7 @@ export class ScatterView {
       ["selection", () => this.labels.loadSelection()],
       ["highlight", () => { this.labels.loadHighlight(); this.projector.showCount(); }],
       ["hidden", () => this.labels.loadHidden()],
+      ["ringed", () => this.labels.loadRinged()],
       ["searchIndex", () => this.projector.loadIndex()],
       ["query", () => this.projector.loadQuery()],
       ["layout", () => loadSettledLayout(this)],
