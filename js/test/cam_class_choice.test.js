@@ -34,8 +34,8 @@ test("menus: failing methods are marked with the paper in the tooltip; fuse read
   const fails = methodOption({ name: "guided-backprop", label: "Guided Backprop", slow: false, sanity: "fail" }, false);
   assert.match(fails.label, /⚠$/);
   assert.match(fails.title, /Adebayo et al\./);
-  const passes = methodOption({ name: "scorecam", label: "Score-CAM", slow: true, sanity: "pass" }, true);
-  assert.deepEqual(passes, { value: "scorecam", label: "Score-CAM (slow)", disabled: true, title: undefined });
+  const passes = methodOption({ name: "scorecam", label: "Score-CAM", slow: true, sanity: "pass" }, true, "~90 s");
+  assert.deepEqual(passes, { value: "scorecam", label: "Score-CAM (~90 s)", disabled: true, title: undefined });
   assert.equal(layerOption("fuse", "fuse", false).label, "fuse: 3 deepest grids (max)");
   assert.equal(layerOption("blocks.3", "blocks.3", false).label, "blocks.3");
   const options = versusOptions(["a", "b", "c", "d"], [2, 0, 3], { target: 0, extra: [3], versus: 2 });

@@ -129,3 +129,15 @@ test("layers are grouped by top-level module and block number", () => {
   assert.equal(layerGroup("layer4"), "layer4");
   assert.equal(layerGroup("features.7.1"), "features.7");
 });
+
+test("a blank map keeps the engine's reason; a map that shows something has none", () => {
+  const { store } = storeWithOutbox();
+  const blank = mapKey(0, "encoder.ln", 3, "gradcam");
+  const shown = mapKey(0, "conv_proj", 3, "gradcam");
+  store.request("main", [blank, shown]);
+  store.receive({ type: "map", key: blank, shape: [1, 2], blank: "the gradient of the target is zero everywhere at this layer" }, [f32(0, 0)]);
+  store.receive({ type: "map", key: shown, shape: [1, 2] }, [f32(0, 1)]);
+  assert.equal(store.status(blank).state, READY);
+  assert.equal(store.get(blank).blank, "the gradient of the target is zero everywhere at this layer");
+  assert.equal(store.get(shown).blank, null);
+});

@@ -6,6 +6,7 @@ from typing import Any
 import torch
 
 from .context import MethodContext, weighted_sum
+from .cost import Passes
 from .errors import MethodError
 from .options import positive_int
 from .registry import register_method
@@ -59,7 +60,8 @@ def _rows(output: Any) -> int | None:
 
 
 @register_method("ablationcam", label="Ablation-CAM", family="ablation", aliases=("ablation",),
-                 options={"batch_size": positive_int(None, auto=True)}, slow=True)
+                 options={"batch_size": positive_int(None, auto=True)}, slow=True,
+                 passes=lambda options, channels: Passes(forward=1, after_layer=channels))
 def ablationcam(ctx: MethodContext) -> torch.Tensor:
     """Ablation-CAM (Desai & Ramaswamy): ``w_k = (y_c - y_c^k) / y_c``, ``M = sum_k w_k A_k``.
 

@@ -1,10 +1,12 @@
 """The stateful engine the widget drives: one recorded forward per input, everything else cached."""
 from __future__ import annotations
 
+import sys
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -16,10 +18,11 @@ from .fast_forward import FastForward
 from .guided import guided_input_gradient
 from .hygiene import model_session
 from .inputs import validate_input
-from .layers import default_layer, resolve_layer
-from .names import ANY_MODEL_METHODS
+from .layers import default_layer, layer_name, resolve_layer
+from .cost import pass_times
+from .names import ANY_MODEL_METHODS, METHODS
+from .blank import blank_reasons, warn_blank
 from .postprocess import finalize, minmax_per_image, upsample as resize
-from .postprocess import finalize
 from .progress import ProgressLike, batch_progress
 from .recorder import ForwardRecord, LayerRecord, parameter_stamp, record_forward, run_model
 from .registry import MethodSpec, method_spec
@@ -31,6 +34,22 @@ LayerLike = nn.Module | str | Sequence[nn.Module | str] | None
 #: the default layer (EfficientNet-Lite0: 7 x 7, 14 x 14 and 28 x 28).
 FUSE = "fuse"
 FUSE_DEPTH = 3
+
+
+@dataclass(frozen=True)
+class CAMResult:
+    """Maps (B, H, W) in [0, 1] and, per image, why its map is blank (None where it is not)."""
+
+    maps: torch.Tensor
+    blank: tuple[str | None, ...]
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` of the first frame outside this module (a warning then points at the user's call)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def is_fusion(layer: Any) -> bool:
@@ -116,6 +135,10 @@ class Explainer:
                 **options: Any) -> torch.Tensor:
         """Class-activation maps of ``x`` (B, C, H, W): a float32 (B, H, W) tensor in [0, 1].
 
+        Shape, resolution and argument order follow the rule shared by every map function
+        (:doc:`/maps`): ``upsample=True`` gives the input's (H, W), ``upsample=False`` the
+        resolution the method computes at.
+
         ``method``: any name or alias of :data:`~nbviz.cam.METHODS` (including methods added with
         :func:`~nbviz.cam.register_method`).  ``layer``: a submodule, its
         ``named_modules()`` name, or None for the default layer (the last spatial layer).
@@ -132,7 +155,20 @@ class Explainer:
         the map at each layer, brings each to the finest of their sizes (the input's with ``upsample``)
         and takes the element-wise maximum, as torchcam's fusion does, then min-max normalises:
         ``M = minmax(max_l up(M_l))``; the fusion of one layer is that layer's map.
+
+        A map that comes back blank (all zeros) issues a :class:`~nbviz.cam.CAMWarning` saying why
+        (:mod:`nbviz.cam.blank`); :meth:`result` returns the reasons instead.
         """
+        result = self.result(x, method, layer, target, upsample=upsample, progress=progress, cancel=cancel,
+                             **options)
+        warn_blank(method_spec(method).label, result.blank, stacklevel=_caller_level())
+        return result.maps
+
+    def result(self, x: torch.Tensor, method: str = "gradcam", layer: LayerLike = None,
+               target: TargetLike = None, *, upsample: bool = True,
+               progress: Callable[[int, int], None] | None = None, cancel: Any = None,
+               **options: Any) -> CAMResult:
+        """:meth:`explain`'s maps with, per image, why a map is blank (None where it is not); no warning."""
         if is_fusion(layer):
             return self._fused(x, method, layer, target, bool(upsample), progress, cancel, options)
         with self._lock:
@@ -159,12 +195,14 @@ class Explainer:
                     ctx = self._context(spec, record, layer_rec, tgt, opts, progress, cancel)
                     raw = _checked_map(spec, spec.function(ctx), record.x.shape[0])
                     size = (record.x.shape[-2], record.x.shape[-1])
-                    cached = finalize(raw, size, bool(upsample) or spec.input_resolution)
+                    used_gradient = ctx.gradient if spec.needs_layer else ctx.guided_gradient
+                    cached = CAMResult(finalize(raw, size, bool(upsample) or spec.input_resolution),
+                                       blank_reasons(spec, raw, used_gradient))
                     if tgt.key is not None:
                         self._maps.put(key, cached)
                 if progress is not None and not spec.slow:
                     progress(1, 1)
-            return cached.clone()
+            return CAMResult(cached.maps.clone(), cached.blank)
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """Softmax probabilities (B, C) of ``x`` from the cached forward pass (one pass if ``x`` is new)."""
@@ -192,6 +230,47 @@ class Explainer:
             self._ensure_open()
             with model_session(self.model):
                 return self._layer(self._record_for(x), None).name
+
+    def estimates(self, x: torch.Tensor, layers: Sequence[str] | None = None,
+                  methods: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
+        """Estimated seconds of one map of ``x[:1]``, per layer (default: :meth:`layers`) and method
+        (default: every registered one) with the method's default options.
+
+        ``seconds = F t_forward + B t_backward + L t_after(layer)`` from the method's declared passes
+        and pass times measured once per model, input shape and device (:mod:`nbviz.cam.cost`).
+        Layers without a spatial output are left out.
+        """
+        with self._lock:
+            self._ensure_open()
+            with model_session(self.model):
+                record = self._record_for(x)
+                channels = {}
+                for name in (record.candidates if layers is None else layers):
+                    try:
+                        channels[name] = int(resolve_layer(self.model, record, name).spatial().shape[1])
+                    except LayerError:
+                        continue
+                key = record.key
+            times = pass_times(self.model, key, list(channels))
+            chosen = [method_spec(name) for name in (METHODS if methods is None else methods)]
+            return {layer: {spec.name: times.seconds(spec.passes_for(spec.defaults, k if spec.needs_layer else 0),
+                                                     layer if spec.needs_layer else None) for spec in chosen}
+                    for layer, k in channels.items()}
+
+    def listed_name(self, x: torch.Tensor, layer: nn.Module | str) -> str | None:
+        """The name :meth:`layers` lists ``layer``'s output under, or None when it lists no such output.
+
+        Modules that hand on one tensor (a container and its last child) are listed once, under the
+        last to finish, so ``listed_name(x, model.blocks[15])`` can be ``"blocks"``.
+        """
+        with self._lock:
+            self._ensure_open()
+            with model_session(self.model):
+                record = self._record_for(x)
+                rec = record.layers.get(layer_name(self.model, layer, record.candidates))
+                if rec is None or rec.raw is None:
+                    return None
+                return next((name for name in record.candidates if record.layers[name].raw is rec.raw), None)
 
     def call_order(self, x: torch.Tensor) -> list[str]:
         """Names of the submodules called in the forward pass of ``x``, ordered by when their last call finished."""
@@ -226,22 +305,26 @@ class Explainer:
         return list(last_of_grid.values())[-FUSE_DEPTH:]
 
     def _fused(self, x: torch.Tensor, method: str, layer: Any, target: TargetLike, upsample: bool,
-               progress: Callable[[int, int], None] | None, cancel: Any, options: dict[str, Any]) -> torch.Tensor:
-        """``minmax(max_l up(M_l))`` over the fused layers (see :meth:`explain`)."""
+               progress: Callable[[int, int], None] | None, cancel: Any, options: dict[str, Any]) -> CAMResult:
+        """``minmax(max_l up(M_l))`` over the fused layers (see :meth:`explain`); blank where every layer's is."""
         with self._lock:
             if not method_spec(method).needs_layer:  # the map is computed at the input, not at a layer
-                return self.explain(x, method, None, target, upsample=upsample, progress=progress, cancel=cancel,
-                                    **options)
+                return self.result(x, method, None, target, upsample=upsample, progress=progress, cancel=cancel,
+                                   **options)
             names = self.fusion_layers(x, layer)
-            maps = []
+            parts = []
             for index, name in enumerate(names):
                 def part(done: int, total: int, index: int = index) -> None:
                     progress(index * total + done, len(names) * total)
 
-                maps.append(self.explain(x, method, name, target, upsample=upsample,
+                parts.append(self.result(x, method, name, target, upsample=upsample,
                                          progress=None if progress is None else part, cancel=cancel, **options))
-            size = max((tuple(m.shape[-2:]) for m in maps), key=lambda hw: hw[0] * hw[1])
-            return minmax_per_image(torch.stack([resize(m, size) for m in maps]).amax(dim=0))
+            size = max((tuple(p.maps.shape[-2:]) for p in parts), key=lambda hw: hw[0] * hw[1])
+            fused = minmax_per_image(torch.stack([resize(p.maps, size) for p in parts]).amax(dim=0))
+            blank = tuple(None if any(p.blank[b] is None for p in parts)
+                          else "; ".join(dict.fromkeys(f"at {name}: {p.blank[b]}" for name, p in zip(names, parts)))
+                          for b in range(fused.shape[0]))
+            return CAMResult(fused, blank)
 
     def _context(self, spec: MethodSpec, record: ForwardRecord, layer: LayerRecord | None, target: Target,
                  options: dict[str, Any], progress: Callable[[int, int], None] | None,
@@ -293,16 +376,27 @@ class Explainer:
         if layer is not None:
             return resolve_layer(self.model, record, layer)
         if self._default is None:
-            self._default = default_layer(record, lambda rec: self._reaches_output(record, rec)).name
+            reaching = self._reaching_token_layers(record)
+            self._default = default_layer(record, lambda rec: rec.name in reaching).name
         return record.layers[self._default]
 
-    def _reaches_output(self, record: ForwardRecord, rec: LayerRecord) -> bool:
-        """Whether the sum of the logits has a non-zero gradient on the layer's spatial grid."""
+    def _reaching_token_layers(self, record: ForwardRecord) -> set[str]:
+        """Token-grid candidate layers on whose spatial grid the sum of the logits has a non-zero gradient.
+
+        One ``autograd.grad`` call for all of them: with a zero-initialised head (torchvision's ViT)
+        none reaches the output, and one backward pass per layer took minutes on a CPU.
+        """
+        tokens = [record.layers[name] for name in record.candidates
+                  if record.layers[name].layout is not None and record.layers[name].layout.kind == "tokens"]
         logits = record.logits
-        if logits is None or rec.raw is None or not rec.raw.requires_grad:
-            return logits is None
-        (grad,) = torch.autograd.grad(logits.sum(), rec.raw, retain_graph=True, allow_unused=True)
-        return grad is not None and bool(rec.layout.to_spatial(grad).ne(0).any())
+        if logits is None:
+            return {rec.name for rec in tokens}
+        tokens = [rec for rec in tokens if rec.raw is not None and rec.raw.requires_grad]
+        if not tokens:
+            return set()
+        grads = torch.autograd.grad(logits.sum(), [rec.raw for rec in tokens], retain_graph=True, allow_unused=True)
+        return {rec.name for rec, grad in zip(tokens, grads)
+                if grad is not None and bool(rec.layout.to_spatial(grad).ne(0).any())}
 
     def _gradient(self, record: ForwardRecord, layer: LayerRecord, target: Target) -> torch.Tensor:
         """``d (sum_b y_b) / d A`` at the layer as (B, K, h, w); one autograd.grad call, cached per class."""
@@ -350,11 +444,14 @@ def _checked_map(spec: MethodSpec, raw: Any, batch: int) -> torch.Tensor:
     return raw
 
 
-def compute(model: nn.Module, x: torch.Tensor, *, method: str = "gradcam", layer: LayerLike = None,
-            target: TargetLike = None, upsample: bool = True,
+def compute(model: nn.Module, x: torch.Tensor, method: str = "gradcam", layer: LayerLike = None,
+            target: TargetLike = None, *, upsample: bool = True,
             progress: ProgressLike = "auto", cancel: Any = None,
             **options: Any) -> torch.Tensor:
     """One-shot :meth:`Explainer.explain`: (B, H, W) float32 maps in [0, 1] (see there for arguments).
+
+    ``method``, ``layer`` and ``target`` may be given positionally, in that order; the shape and
+    resolution follow the rule shared by every map function (:doc:`/maps`).
 
     ``progress``: a callable ``progress(done, total)`` as in ``explain``, or True / False / "auto"
     for a progress bar over the batches of the slow (score-based) methods; "auto" shows it in a

@@ -8,6 +8,7 @@ from torch.overrides import TorchFunctionMode
 from .context import MethodContext
 from .gradient_methods import gradcam_map
 from .postprocess import minmax_per_image, upsample
+from .cost import Passes
 from .registry import register_method
 
 
@@ -97,14 +98,14 @@ def guided_input_gradient(ctx: MethodContext) -> torch.Tensor:
 
 @register_method("guided-backprop", label="Guided Backprop", family="guided",
                  aliases=("guidedbackpropagation", "guidedbp"), needs_layer=False, needs_gradients=True,
-                 input_resolution=True, sanity="fail")
+                 input_resolution=True, sanity="fail", passes=lambda options, channels: Passes(forward=1, backward=1))
 def guided_backprop(ctx: MethodContext) -> torch.Tensor:
     """Guided backpropagation map: ``M_ij = max_c |GB_cij|`` over colour channels of the guided gradient."""
     return ctx.guided_gradient().abs().amax(dim=1)
 
 
 @register_method("guided-gradcam", label="Guided Grad-CAM", family="guided", needs_gradients=True,
-                 input_resolution=True)
+                 input_resolution=True, passes=lambda options, channels: Passes(forward=1, backward=2))
 def guided_gradcam(ctx: MethodContext) -> torch.Tensor:
     """Guided Grad-CAM: ``M = up(minmax(relu(GradCAM))) * max_c |GB_c|``: the Grad-CAM map as shown
     (normalised, upsampled with half-pixel centres) times the guided-backprop map, element-wise."""

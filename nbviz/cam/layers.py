@@ -28,7 +28,9 @@ def candidate_layers(model: nn.Module, example_input: torch.Tensor) -> list[str]
     return list(record.candidates)
 
 
-def _describe(names: list[str], limit: int = 8) -> str:
+def describe_names(names: list[str], limit: int = 8) -> str:
+    """``names`` quoted and comma-separated; beyond ``limit`` only the last ``limit`` (the deepest
+    layers, the likeliest choices), after "... (N earlier)"."""
     shown = names[-limit:]
     more = f"... ({len(names) - limit} earlier), " if len(names) > limit else ""
     return more + ", ".join(repr(n) for n in shown)
@@ -55,7 +57,7 @@ def layer_name(model: nn.Module, layer: nn.Module | str, suggestions: list[str],
             hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
             raise LayerError(
                 f"the model has no layer named {layer!r}; {hint}"
-                f"{suggestions_label}: {_describe(suggestions)}")
+                f"{suggestions_label}: {describe_names(suggestions)}")
         return layer
     raise LayerError(
         f"layer must be a module, a name from model.named_modules() or None, got {type(layer).__name__}")
@@ -73,17 +75,17 @@ def resolve_layer(model: nn.Module, record: ForwardRecord, layer: nn.Module | st
     if rec is None:
         raise LayerError(
             f"layer {name!r} was not called during the forward pass, so it has no output to explain; "
-            f"choose one of: {_describe(record.candidates)}")
+            f"choose one of: {describe_names(record.candidates)}")
     if rec.calls > 1:
         raise LayerError(
             f"layer {name!r} is called {rec.calls} times in one forward pass (a shared module), so its "
             f"output is ambiguous; choose a layer called once, e.g. its parent block, or one of: "
-            f"{_describe(record.candidates)}")
+            f"{describe_names(record.candidates)}")
     if rec.layout is None:
         shape = tuple(rec.raw.shape) if rec.raw is not None else "a non-tensor value"
         raise LayerError(
             f"layer {name!r} outputs {shape}, not a spatial map, so no CAM can be drawn from it; "
-            f"choose a layer with a spatial output: {_describe(record.candidates)}")
+            f"choose a layer with a spatial output: {describe_names(record.candidates)}")
     return rec
 
 

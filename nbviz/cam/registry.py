@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from .cost import Passes
 from .errors import MethodError
 from .options import Option, declare_options, resolve_options
 
@@ -42,7 +43,11 @@ class MethodSpec:
     target score must be differentiable.  ``needs_head``: the method reads the model's linear head,
     so the target must be class indices (not a callable).  ``slow``: the method makes extra batched
     model passes; it reports progress and honours ``cancel``.  ``input_resolution``: the raw map is
-    already at the input's resolution (``upsample=False`` does not apply).  ``sanity``: the verdict of
+    already at the input's resolution (``upsample=False`` does not apply).  ``passes``: the model
+    passes one map makes (:class:`~nbviz.cam.cost.Passes`) as a function of the options and the
+    layer's channel count, which with measured pass times gives the estimate the explorer shows
+    before starting a long computation (:mod:`nbviz.cam.cost`); the channel count is 0 for methods
+    without a layer.  None: one backward pass for a method that needs gradients, none otherwise.  ``sanity``: the verdict of
     :func:`~nbviz.cam.sanity_check` measured on the embedded pretrained EfficientNet-Lite0 and
     the "chelsea" photo (``"pass"``, ``"fail"``; None: not measured); the test suite re-measures the
     committed verdicts (tests/cam/test_sanity.py) and the explorer's method menu shows them.
@@ -60,6 +65,13 @@ class MethodSpec:
     slow: bool = False
     input_resolution: bool = False
     sanity: str | None = None
+    passes: Callable[[Mapping[str, Any], int], Passes] | None = None
+
+    def passes_for(self, options: Mapping[str, Any], channels: int) -> Passes:
+        """The model passes of one map with these (resolved) ``options`` at a layer of ``channels`` channels."""
+        if self.passes is not None:
+            return self.passes(options, channels)
+        return Passes(backward=1.0) if self.needs_gradients else Passes()
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -97,7 +109,7 @@ SANITY_VERDICTS = (None, "pass", "fail")
 
 
 def _make_spec(name: str, function: Any, label: Any, family: Any, aliases: Any, options: Any,
-               flags: Mapping[str, bool], sanity: Any = None) -> MethodSpec:
+               flags: Mapping[str, bool], sanity: Any = None, passes: Any = None) -> MethodSpec:
     _check_name(name)
     if not callable(function):
         raise MethodError(f"register_method({name!r}) decorates a function ctx -> (B, h, w) map, "
@@ -112,8 +124,12 @@ def _make_spec(name: str, function: Any, label: Any, family: Any, aliases: Any, 
     _check_flags(name, flags)
     if sanity not in SANITY_VERDICTS:
         raise MethodError(f"sanity of method {name!r} must be 'pass', 'fail' or None (not measured), got {sanity!r}")
+    if passes is not None and not callable(passes):
+        raise MethodError(f"passes of method {name!r} must be a function (options, channels) -> Passes, "
+                          f"got {type(passes).__name__}")
     return MethodSpec(name=name, label=label, family=family, function=function, aliases=aliases,
-                      options=MappingProxyType(declare_options(name, options)), sanity=sanity, **flags)
+                      options=MappingProxyType(declare_options(name, options)), sanity=sanity, passes=passes,
+                      **flags)
 
 
 def _add(spec: MethodSpec) -> None:
@@ -139,7 +155,9 @@ def _add(spec: MethodSpec) -> None:
 def register_method(name: str, *, label: str, family: str, aliases: Sequence[str] = (),
                     options: Mapping[str, Option | Any] | None = None, needs_layer: bool = True,
                     needs_gradients: bool = False, needs_head: bool = False, slow: bool = False,
-                    input_resolution: bool = False, sanity: str | None = None) -> Callable[[MethodFn], MethodFn]:
+                    input_resolution: bool = False, sanity: str | None = None,
+                    passes: Callable[[Mapping[str, Any], int], Passes] | None = None,
+                    ) -> Callable[[MethodFn], MethodFn]:
     """Decorator that adds a CAM method; the function is returned unchanged.
 
     The function receives a :class:`~nbviz.cam.context.MethodContext` and returns the raw map, a
@@ -148,7 +166,8 @@ def register_method(name: str, *, label: str, family: str, aliases: Sequence[str
     of :data:`FAMILIES`, ``aliases`` further names (case, spaces, ``-``, ``_`` and ``.`` are ignored
     when names are resolved), ``options`` the keyword options with their defaults (an
     :class:`~nbviz.cam.options.Option`, or a bare default that accepts any value); the flags are
-    described on :class:`MethodSpec`, as is ``sanity`` (a measured sanity-check verdict).  Once registered the method works in ``compute``,
+    described on :class:`MethodSpec`, as are ``sanity`` (a measured sanity-check verdict) and
+    ``passes`` (the model passes of one map, for cost estimates).  Once registered the method works in ``compute``,
     ``Explainer.explain``, new ``CAMExplorer`` menus and reports.  A name or alias that is already
     taken raises :class:`~nbviz.cam.MethodError`.
 
@@ -160,7 +179,7 @@ def register_method(name: str, *, label: str, family: str, aliases: Sequence[str
              "slow": slow, "input_resolution": input_resolution}
 
     def decorate(function: MethodFn) -> MethodFn:
-        _add(_make_spec(name, function, label, family, aliases, options, flags, sanity))
+        _add(_make_spec(name, function, label, family, aliases, options, flags, sanity, passes))
         return function
 
     return decorate

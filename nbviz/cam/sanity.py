@@ -160,8 +160,8 @@ def _portable_layer(model: nn.Module, layer: LayerLike) -> str | list[str] | Non
     return layer_name(model, layer, [])
 
 
-def sanity_check(model: nn.Module, x: torch.Tensor, *, method: str, layer: LayerLike = None,
-                 target: TargetLike = None, cascade: str = "top-down", seed: int = 0,
+def sanity_check(model: nn.Module, x: torch.Tensor, method: str, layer: LayerLike = None,
+                 target: TargetLike = None, *, cascade: str = "top-down", seed: int = 0,
                  similarity: Sequence[str] = ("spearman", "ssim", "hog"),
                  threshold: float = SPEARMAN_THRESHOLD, verdict_measure: str = "spearman",
                  progress: Callable[[int, int], None] | None = None, cancel: Any = None,
@@ -216,12 +216,15 @@ def _run(twin: nn.Module, explainer: Explainer, x: torch.Tensor, method: str, la
     size = tuple(x.shape[-2:])
 
     def explain() -> tuple[torch.Tensor, torch.Tensor]:
-        """The map of the current weights at the method's resolution and at the input's."""
-        small = explainer.explain(x, method, layer, target, upsample=False, cancel=cancel, **options)
+        """The map of the current weights at the method's resolution and at the input's.
+
+        (``result``, not ``explain``: a randomised copy may well give a blank map, which is what the
+        test measures, so no warning.)"""
+        small = explainer.result(x, method, layer, target, upsample=False, cancel=cancel, **options).maps
         if tuple(small.shape[-2:]) == size:
             return small.cpu(), small.cpu()
         if is_fusion(layer):  # the maximum over layers does not commute with resizing: fuse at input size
-            return small.cpu(), explainer.explain(x, method, layer, target, cancel=cancel, **options).cpu()
+            return small.cpu(), explainer.result(x, method, layer, target, cancel=cancel, **options).maps.cpu()
         # minmax(up(minmax(M))) = minmax(up(M)): bilinear resizing commutes with the affine min-max map
         return small.cpu(), minmax_per_image(upsample(small, size)).cpu()
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 import torch
 
 from .context import MethodContext, weighted_sum
+from .cost import Passes
 from .options import integer, non_negative, positive_int
 from .postprocess import minmax_per_image, upsample
 from .registry import register_method
@@ -75,7 +76,7 @@ def _softmax_weighted_map(ctx: MethodContext, scores: torch.Tensor) -> torch.Ten
 
 
 @register_method("scorecam", label="Score-CAM", family="score", options={"batch_size": positive_int(None, auto=True)},
-                 slow=True)
+                 slow=True, passes=lambda options, channels: Passes(forward=channels))
 def scorecam(ctx: MethodContext) -> torch.Tensor:
     """Score-CAM (Wang et al.): ``w_k = softmax_k(y_c(x * M_k))``, ``M = sum_k w_k A_k``.
 
@@ -89,7 +90,7 @@ def scorecam(ctx: MethodContext) -> torch.Tensor:
 @register_method("sscam", label="SS-CAM", family="score", aliases=("smoothedscorecam",),
                  options={"n_samples": positive_int(8), "noise": non_negative(0.2), "seed": integer(0),
                           "batch_size": positive_int(None, auto=True)},
-                 slow=True)
+                 slow=True, passes=lambda options, channels: Passes(forward=options["n_samples"] * channels))
 def sscam(ctx: MethodContext) -> torch.Tensor:
     """SS-CAM (Wang et al., smoothed Score-CAM): ``w_k = softmax_k((1/N) sum_i y_c(x * (M_k + e_ik)))``.
 
@@ -111,7 +112,8 @@ def sscam(ctx: MethodContext) -> torch.Tensor:
 
 
 @register_method("iscam", label="IS-CAM", family="score", aliases=("integratedscorecam",),
-                 options={"n_samples": positive_int(8), "batch_size": positive_int(None, auto=True)}, slow=True)
+                 options={"n_samples": positive_int(8), "batch_size": positive_int(None, auto=True)}, slow=True,
+                 passes=lambda options, channels: Passes(forward=options["n_samples"] * channels))
 def iscam(ctx: MethodContext) -> torch.Tensor:
     """IS-CAM (Naidu et al., integrated Score-CAM): ``w_k = softmax_k((1/N) sum_{i=1..N} y_c(x * (i/N) M_k))``.
 

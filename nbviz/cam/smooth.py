@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 
 from .context import MethodContext, weighted_sum, wide_dtype
+from .cost import Passes
 from .errors import TargetError
 from .options import integer, non_negative, positive_int
 from .registry import register_method
@@ -13,7 +14,8 @@ from .registry import register_method
                  aliases=("smoothgradcamplusplus", "smoothgradcampp", "smoothgradcam"),
                  options={"n_samples": positive_int(8), "noise": non_negative(0.15), "seed": integer(0),
                           "batch_size": positive_int(4)},
-                 needs_gradients=True, slow=True)
+                 needs_gradients=True, slow=True,
+                 passes=lambda options, channels: Passes(forward=options["n_samples"], backward=options["n_samples"]))
 def smoothgradcampp(ctx: MethodContext) -> torch.Tensor:
     """Smooth Grad-CAM++ (Omeiza et al.).
 

@@ -1,11 +1,11 @@
 """What score a map explains: a class index per sample, or a callable on the model's output."""
 from __future__ import annotations
 
+import difflib
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
-
-import numbers
 
 import torch
 
@@ -163,12 +163,43 @@ def resolve_target(target: TargetLike, output: Any, batch: int, device: torch.de
                     f"target has {len(values)} class indices but the batch has {batch} samples; "
                     "give one class per sample, a single int for all, or None for the predicted class")
         else:
+            named = (" (a class name works where the labels are known: in CAMExplorer, or turn it into an index "
+                     "with nbviz.cam.class_index(name, labels))") if isinstance(target, str) else ""
             raise TargetError(
                 f"target must be a class index, a list of class indices, a callable or None, got "
-                f"{type(target).__name__}")
+                f"{type(target).__name__}{named}")
         _check_range(values, num_classes, "target")
         classes = torch.tensor(values, dtype=torch.long)
     return Target(classes=classes.to(device), batch=batch)
+
+
+def class_index(name: str, labels: Sequence[str], *, listing: str = "the labels you passed") -> int:
+    """The index of the class called ``name`` in ``labels``: an exact match first, then a
+    case-insensitive one.
+
+    Raises :class:`~nbviz.cam.TargetError` when several labels match case-insensitively (listing them
+    with their indices) or none does (naming the closest labels, found with ``difflib``, and
+    ``listing``: where the caller can read every label, e.g. ``"explorer.class_names"``).
+    """
+    if not isinstance(name, str):
+        raise TargetError(f"a class name must be a string, got {type(name).__name__}")
+    names = [str(label) for label in labels]
+    exact = [i for i, label in enumerate(names) if label == name]
+    if len(exact) == 1:
+        return exact[0]
+    folded = name.casefold()
+    matches = exact or [i for i, label in enumerate(names) if label.casefold() == folded]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        listed = ", ".join(f"{i} ({names[i]!r})" for i in matches)
+        raise TargetError(f"class name {name!r} matches {len(matches)} labels: {listed}; pass the class index instead")
+    by_folded: dict[str, int] = {}
+    for i, label in enumerate(names):
+        by_folded.setdefault(label.casefold(), i)
+    close = difflib.get_close_matches(folded, list(by_folded), n=3, cutoff=0.6)
+    hint = f"did you mean {', '.join(f'{names[by_folded[c]]!r} ({by_folded[c]})' for c in close)}? " if close else ""
+    raise TargetError(f"no class is called {name!r} among the {len(names)} labels; {hint}{listing} lists them all")
 
 
 def _check_range(values: Sequence[int], num_classes: int, what: str) -> None:

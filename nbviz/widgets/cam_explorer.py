@@ -35,8 +35,9 @@ from nbviz.widgets.cam_colormaps import COLORMAPS, colormap_luts
 from nbviz.widgets.cam_gallery import ImageGallery, LazyImages
 from nbviz.widgets.cam_inputs import ImageLike
 from nbviz.widgets.cam_jobs import Job, JobScheduler, throttled
+from nbviz.widgets.cam_layers import LayerChoice, explorer_layer
 from nbviz.widgets.cam_sanity_panel import SANITY_MESSAGES, SanityRequest, SanityRunner
-from nbviz.widgets.cam_targets import TargetChoice, parse_target_spec
+from nbviz.widgets.cam_targets import ClassTarget, TargetChoice, parse_target_spec, target_index
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -77,7 +78,10 @@ class CAMExplorer(NbvizWidget):
     `transform`: PIL image -> CxHxW model input (required unless the model is the embedded one).
     `labels`: class names; `layers` / `methods`: restrict the choices (by default every spatial layer
     and "fuse"); `topk`: predictions listed.
+    A layer can be given by name or as the model's submodule (`layer=model.layer4`), everywhere.
     Other keyword arguments set traits (`layer`, `target`, `method`, `image_index`, `opacity`, ...).
+    A class can be given by index or by name (`target="tabby"`: an exact label, else the one label
+    equal to it ignoring case), here, in `compute` and in `export_state(classes=...)`.
     The map explains ``y[target] + sum(y[extra_targets]) - y[versus]``; the view's "Sanity check"
     button runs :func:`nbviz.cam.sanity_check` for the map on screen (see `sanity_result`).
     """
@@ -87,8 +91,8 @@ class CAMExplorer(NbvizWidget):
     report_part_labels = {"_precomputed": "maps", "_images": "photos", "_probabilities": "predictions"}
 
     # Choices, readable and settable from Python, saved with the notebook.
-    layer = traitlets.Unicode("", help="The layer the map is computed at: one of `layers` (names as in model.named_modules()).").tag(sync=True)
-    target = traitlets.Int(0, help="The class the map explains, as an index into `class_names` (default: the image's top prediction); `extra_targets` and `versus` combine it with others.").tag(sync=True)
+    layer = LayerChoice("", help="The layer the map is computed at: one of `layers` (names as in model.named_modules()); the layer's module is accepted too.").tag(sync=True)
+    target = ClassTarget(0, help="The class the map explains, as an index into `class_names` or a class name (default: the image's top prediction); `extra_targets` and `versus` combine it with others.").tag(sync=True)
     method = traitlets.Unicode("gradcam", help="The CAM method: one of `methods` (canonical names such as 'gradcam', 'gradcam++', 'scorecam').").tag(sync=True)
     image_index = traitlets.Int(0, help="Which image is shown, 0-based, when several were given.").tag(sync=True)
     opacity = traitlets.Float(0.5, min=0.0, max=1.0, help="Opacity of the heatmap over the photo: 0 (photo only) to 1 (map only).").tag(sync=True)
@@ -112,6 +116,9 @@ class CAMExplorer(NbvizWidget):
     _probabilities = traitlets.List(traitlets.Bytes()).tag(sync=True)
     _topk = traitlets.List(traitlets.List(traitlets.Int())).tag(sync=True)
     _colormaps = traitlets.Dict().tag(sync=True)
+    # Estimated seconds per layer and method, and the threshold above which the view asks first
+    # (nbviz.cam.cost): {"confirm_above_s": s, "seconds": {layer: {method: s}}}.
+    _cost = traitlets.Dict().tag(sync=True)
     # Offline report only (filled by export_state): key -> uint8 unit codes, key -> [h, w].
     _precomputed = traitlets.Dict().tag(sync=True)
     _precomputed_shapes = traitlets.Dict().tag(sync=True)
@@ -125,7 +132,7 @@ class CAMExplorer(NbvizWidget):
         *,
         transform: Callable[[Any], torch.Tensor] | None = None,
         labels: Sequence[str] | None = None,
-        layers: Sequence[str] | None = None,
+        layers: Sequence[str | torch.nn.Module] | None = None,
         methods: Sequence[str] | None = None,
         topk: int = 10,
         **traits: Any,
@@ -153,6 +160,7 @@ class CAMExplorer(NbvizWidget):
         self._engine_lock = threading.RLock()
         self._maps: OrderedDict[str, np.ndarray] = OrderedDict()
         self._maps_lock = threading.Lock()
+        self._blank: dict[str, str] = {}  # map key -> why that cached map is blank (nbviz.cam.blank)
         self._scheduler = JobScheduler(self._execute)
         self._sanity_runner = SanityRunner(self._model_snapshot, lambda payload: setattr(self, "_sanity", payload))
         self._topk_size = topk
@@ -167,6 +175,8 @@ class CAMExplorer(NbvizWidget):
             topk_lists = [self._gallery.topk(i, topk) for i in eager]
             photos = [self._gallery.photo(i) for i in eager]
             names = [self._gallery.prepared(i).name for i in eager]
+            cost = {"confirm_above_s": cam.cost.CONFIRM_ABOVE_S,
+                    "seconds": self._engine.estimates(self._gallery.prepared(0).tensor, layer_names, method_names)}
         except Exception:
             self._engine.close()
             raise
@@ -187,6 +197,7 @@ class CAMExplorer(NbvizWidget):
             _probabilities=[np.asarray(p, dtype="<f4").tobytes() for p in probabilities],
             _topk=topk_lists,
             _colormaps=colormap_luts(COLORMAPS),
+            _cost=cost,
             **traits,
         )
         self.observe(self._select_top_class, "image_index")
@@ -197,28 +208,32 @@ class CAMExplorer(NbvizWidget):
     # ---- public API ---------------------------------------------------------------------------
     def compute(
         self,
-        layer: str | None = None,
-        target: int | None = None,
         method: str | None = None,
+        layer: str | torch.nn.Module | None = None,
+        target: int | str | None = None,
         image_index: int | None = None,
         *,
-        upsample: bool = False,
+        upsample: bool = True,
     ) -> np.ndarray:
-        """The map for these choices (defaults: the current ones), computed now, values in [0, 1].
+        """The map for these choices (defaults: the current ones), computed now: (H, W) float32 in [0, 1].
 
-        Returns the (h, w) float32 map at the layer's feature resolution, exactly what the view
-        shows (the view upsamples it bilinearly); `upsample=True` returns it at the model input's
-        resolution instead (the engine's upsampling). Feature-resolution maps are cached, shared
-        with the view: asking again, from here or from the browser, does not recompute.
-        The model runs one computation at a time: while the view computes a slow method, this
-        waits for it (its Cancel button frees the model), and a map the view was computing for
-        the same choices is returned without a second computation.
+        The rule every map function follows (:doc:`/maps`): ``method``, ``layer``, ``target`` in that
+        order, positionally or by name; at the model input's resolution (H, W) by default, and with
+        ``upsample=False`` at the resolution the method computes at (the layer's grid): exactly the
+        map the view shows and upsamples in the browser. Grid maps are cached, shared with the view:
+        asking again, from here or from the browser, does not recompute. The model runs one
+        computation at a time: while the view computes a slow method, this waits for it (its Cancel
+        button frees the model), and a map the view was computing for the same choices is returned
+        without a second computation.
         """
         choice = self._choice(layer, target, method, image_index)
-        if upsample:
-            with self._engine_lock:
-                return self._explain(choice, upsample=True)
-        return self._map(choice).copy()
+        values = self._input_map(choice) if upsample else self._map(choice).copy()
+        reason = self._cached_blank(choice.key)
+        if reason is not None:
+            from nbviz.cam.blank import warn_blank
+
+            warn_blank(self._method_label(choice.method), [reason], stacklevel=2)
+        return values
 
     @property
     def layers(self) -> list[str]:
@@ -249,14 +264,17 @@ class CAMExplorer(NbvizWidget):
         layer: str | None = None,
         method: str | None = None,
         batch_size: int = 64,
+        upsample: bool = True,
     ) -> np.ndarray:
-        """Maps of many images at once, (K, h, w) float32 at feature resolution, values in [0, 1].
+        """Maps of many images at once, (K, H, W) float32 in [0, 1], by the rule of every map function
+        (:doc:`/maps`): at the model input's resolution, or with ``upsample=False`` the layer's grid.
 
         Map k is image `image_indices[k]` for class `targets[k]` (default: each image's most
         probable class) at `layer` / `method` (default: the current ones). Images go through the
         model `batch_size` at a time (one forward and backward pass per batch instead of per image;
         the images must share one size); each map also enters the cache the view reads, so
-        showing one of these images later costs nothing.
+        showing one of these images later costs nothing. Blank maps issue no warning here; the
+        view shows why they are blank.
         """
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -271,17 +289,14 @@ class CAMExplorer(NbvizWidget):
             chunk = choices[start:start + batch_size]
             with self._engine_lock:
                 x = torch.cat([self._gallery.prepared(c.image).tensor for c in chunk])
-                maps = self._engine.explain(x, method=chunk[0].method, layer=chunk[0].layer,
-                                            target=[c.target for c in chunk], upsample=False)
-            values = np.ascontiguousarray(maps.detach().float().cpu().numpy(), dtype=np.float32)
-            with self._maps_lock:
-                for choice, value in zip(chunk, values):
-                    value.setflags(write=False)
-                    self._maps[choice.key] = value
-                    self._maps.move_to_end(choice.key)
-                while len(self._maps) > MAP_CACHE_SIZE:
-                    self._maps.popitem(last=False)
-            out.append(values)
+                result = self._engine.result(x, method=chunk[0].method, layer=chunk[0].layer,
+                                             target=[c.target for c in chunk], upsample=False)
+            values = np.ascontiguousarray(result.maps.detach().float().cpu().numpy(), dtype=np.float32)
+            for choice, value, reason in zip(chunk, values, result.blank):
+                value.setflags(write=False)
+                self._store(choice.key, value, reason)
+            out.append(values if not upsample else
+                       np.stack([self._upsampled(value, c.image) for c, value in zip(chunk, values)]))
         if not out:
             return np.zeros((0, 0, 0), dtype=np.float32)
         return np.concatenate(out)
@@ -359,6 +374,7 @@ class CAMExplorer(NbvizWidget):
                 for method in method_list:
                     add(replace(current, layer=layer, method=method))
         state = super().export_state()
+        state["_cost"] = {}  # a report computes nothing
         if self._gallery.lazy:
             state.update(self.image_state(image_list_))
         state["_precomputed"] = data
@@ -371,14 +387,13 @@ class CAMExplorer(NbvizWidget):
         # Loaded on the first snapshot: importing this widget does not pay for matplotlib.figure (~0.5 s).
         from nbviz.widgets.cam_snapshot import decode_photo, overlay_figure
 
-        labels = {entry["name"]: entry["label"] for entry in self._methods}
-        method = labels.get(self.method, self.method)
+        method = self._method_label(self.method)
         choice = self._choice(None, None, None, None).classes
         class_name = choice.label(self._class_names)
         probability = float(sum(self.probabilities()[k] for k in (choice.target, *choice.extra)))
         return overlay_figure(
             decode_photo(self._gallery.photo(self.image_index)[0]),
-            self.compute(),  # feature resolution, [0, 1]: what the view upsamples
+            self.compute(upsample=False),  # the layer's grid, [0, 1]: what the view upsamples
             self._colormaps[self.colormap],
             opacity=self.opacity,
             threshold=self.threshold,
@@ -403,9 +418,14 @@ class CAMExplorer(NbvizWidget):
     @traitlets.validate("layer")
     def _valid_layer(self, proposal: dict) -> str:
         value = proposal["value"]
-        if self._layers and value not in self._layers:
-            raise traitlets.TraitError(f"unknown layer {value!r}; choose one of: {', '.join(self._layers)}")
-        return value
+        if not self._layers or value in self._layers:
+            return value
+        return explorer_layer(self._model, value, self._layers, self._listed_layer)
+
+    def _listed_layer(self, name: str) -> str | None:
+        """The offered name of the layer whose output ``name`` hands on (see `Explainer.listed_name`)."""
+        with self._engine_lock:
+            return self._engine.listed_name(self._gallery.prepared(self.image_index).tensor, name)
 
     @traitlets.validate("method")
     def _valid_method(self, proposal: dict) -> str:
@@ -423,7 +443,7 @@ class CAMExplorer(NbvizWidget):
 
     @traitlets.validate("target")
     def _valid_target(self, proposal: dict) -> int:
-        value = proposal["value"]
+        value = target_index(proposal["value"], self._class_names)
         if self._class_names and not 0 <= value < len(self._class_names):
             raise traitlets.TraitError(
                 f"target must be a class index from 0 to {len(self._class_names) - 1}, got {value}"
@@ -479,17 +499,19 @@ class CAMExplorer(NbvizWidget):
             self.target = self._gallery.topk(change["new"], 1)[0]
 
     # ---- engine access ------------------------------------------------------------------------
-    def _layer_choices(self, layers: Sequence[str] | None) -> list[str]:
+    def _layer_choices(self, layers: Sequence[str | torch.nn.Module] | None) -> list[str]:
         with self._engine_lock:
             candidates = list(self._engine.layers(self._gallery.prepared(0).tensor))
         if layers is None:
             if not candidates:
                 raise ValueError("the model has no layer with a spatial output to explain; pass layers=[...]")
             return candidates
-        chosen = [layers] if isinstance(layers, str) else list(layers)
+        chosen = [layers] if isinstance(layers, (str, torch.nn.Module)) else list(layers)
         if not chosen:
             raise ValueError("layers is empty: pass None for every candidate layer, or a list of layer names")
-        return chosen
+        from nbviz.cam.layers import layer_name
+
+        return list(dict.fromkeys(layer_name(self._model, layer, candidates) for layer in chosen))
 
     @staticmethod
     def _method_choices(methods: Sequence[str] | None) -> list[str]:
@@ -506,13 +528,18 @@ class CAMExplorer(NbvizWidget):
         with self._engine_lock:
             return self._engine.predict(tensor)[0].detach().float().cpu()
 
-    def _explain(self, choice: MapChoice, *, upsample: bool = False, progress=None, cancel=None) -> np.ndarray:
+    def _explain(self, choice: MapChoice, *, progress=None, cancel=None) -> np.ndarray:
+        """The engine's map for `choice` at the layer's grid (the resolution the method computes at)."""
+        return self._explain_result(choice, progress=progress, cancel=cancel)[0]
+
+    def _explain_result(self, choice: MapChoice, *, progress=None, cancel=None) -> tuple[np.ndarray, str | None]:
+        """`_explain`'s map and why it is blank (None when it is not)."""
         tensor = self._gallery.prepared(choice.image).tensor
-        maps = self._engine.explain(
+        result = self._engine.result(
             tensor, method=choice.method, layer=choice.layer, target=choice.classes.score_target(),
-            upsample=upsample, progress=progress, cancel=cancel,
+            upsample=False, progress=progress, cancel=cancel,
         )
-        return maps[0].detach().float().cpu().numpy()
+        return result.maps[0].detach().float().cpu().numpy(), result.blank[0]
 
     def _map(self, choice: MapChoice, progress=None, cancel=None) -> np.ndarray:
         """The cached feature-resolution map for `choice`, computing it if needed."""
@@ -525,17 +552,50 @@ class CAMExplorer(NbvizWidget):
             cached = self._cached(choice.key)  # computed by another thread while this one waited
             if cached is not None:
                 return cached
-            values = np.ascontiguousarray(self._explain(choice, progress=progress, cancel=cancel), dtype=np.float32)
+            values, reason = self._explain_result(choice, progress=progress, cancel=cancel)
+            values = np.ascontiguousarray(values, dtype=np.float32)
         values.setflags(write=False)
-        with self._maps_lock:
-            self._maps[choice.key] = values
-            while len(self._maps) > MAP_CACHE_SIZE:
-                self._maps.popitem(last=False)
+        self._store(choice.key, values, reason)
         return values
+
+    def _store(self, key: str, values: np.ndarray, reason: str | None) -> None:
+        """Cache a grid map and why it is blank (None: it is not), forgetting the least recently used."""
+        with self._maps_lock:
+            self._maps[key] = values
+            self._maps.move_to_end(key)
+            if reason is not None:
+                self._blank[key] = reason
+            else:
+                self._blank.pop(key, None)
+            while len(self._maps) > MAP_CACHE_SIZE:
+                self._blank.pop(self._maps.popitem(last=False)[0], None)
+
+    def _input_map(self, choice: MapChoice, progress=None, cancel=None) -> np.ndarray:
+        """The map for `choice` at the model input's resolution, derived from the cached grid map."""
+        return self._upsampled(self._map(choice, progress=progress, cancel=cancel), choice.image)
+
+    def _upsampled(self, grid: np.ndarray, image: int) -> np.ndarray:
+        """A grid map brought to image `image`'s model input resolution.
+
+        minmax is invariant under affine maps and bilinear upsampling is linear, so
+        minmax(up(grid map)) is the engine's upsampled map minmax(up(relu(raw))).
+        """
+        from nbviz.cam.postprocess import minmax_per_image, upsample
+
+        size = tuple(self._gallery.prepared(image).tensor.shape[-2:])
+        return minmax_per_image(upsample(torch.from_numpy(grid.copy())[None], size))[0].numpy()
 
     def _cached(self, key: str) -> np.ndarray | None:
         with self._maps_lock:
             return self._maps.get(key)
+
+    def _cached_blank(self, key: str) -> str | None:
+        """Why the cached map of `key` is blank, or None."""
+        with self._maps_lock:
+            return self._blank.get(key)
+
+    def _method_label(self, method: str) -> str:
+        return next((entry["label"] for entry in self._methods if entry["name"] == method), method)
 
     # ---- messages -----------------------------------------------------------------------------
     def _on_message(self, _widget: Any, content: Any, buffers: list) -> None:
@@ -619,7 +679,11 @@ class CAMExplorer(NbvizWidget):
         }
 
     def _send_map(self, key: str, values: np.ndarray) -> None:
-        self.send({"type": "map", "key": key, "shape": list(values.shape)}, buffers=[_float32_bytes(values)])
+        content = {"type": "map", "key": key, "shape": list(values.shape)}
+        reason = self._cached_blank(key)
+        if reason is not None:
+            content["blank"] = reason  # the view says why instead of showing an empty overlay
+        self.send(content, buffers=[_float32_bytes(values)])
 
     def _execute(self, job: Job) -> None:
         """Worker thread: compute one job and send the result, an error, or the cancellation."""
@@ -649,9 +713,9 @@ class CAMExplorer(NbvizWidget):
         from nbviz.cam.metrics import deletion_insertion, road
 
         target = choice.classes.score_target()
+        saliency = torch.from_numpy(self._input_map(choice))[None]
         with self._engine_lock:
             x = self._gallery.prepared(choice.image).tensor
-            saliency = torch.from_numpy(self._explain(choice, upsample=True))[None]
             scores = deletion_insertion(self._model, x, saliency, target, steps=SCORE_STEPS)
             reply = {"deletion": float(scores["deletion"][0]), "insertion": float(scores["insertion"][0])}
             try:  # ROAD needs SciPy; without it the other two scores still count

@@ -48,7 +48,7 @@ def explorer_report_state(explorer: CAMExplorer, scatter: TSNEScatter, *, max_im
     shapes: dict[str, list[int]] = {}
     targets = [explorer.top_classes(1, index)[0] for index in saved]
     try:
-        computed = explorer.compute_batch(saved, targets)
+        computed = explorer.compute_batch(saved, targets, upsample=False)
     except cam.CAMError as error:  # e.g. CAM on a model without global pooling: the photos still go
         log.info("report: maps left out: %s", error)
         computed = []

@@ -101,7 +101,7 @@ class GroupWorker:
                     return
                 self._emit(cancel, GroupResult("computing", done, total, message=message))
                 chunk = indices[start:start + GROUP_BATCH]
-                maps.append(self.explorer.compute_batch(chunk, layer=layer, method=method))
+                maps.append(self.explorer.compute_batch(chunk, layer=layer, method=method, upsample=False))
                 done += len(chunk)
             stack = np.concatenate(maps)
             mean = stack.mean(axis=0, dtype=np.float64).astype(np.float32)

@@ -57,7 +57,7 @@ class HoverPrefetcher:
                 index, self._wanted = self._wanted, None
             try:
                 if 0 <= index < self.explorer.n_images:
-                    self.explorer.compute_batch([index])
+                    self.explorer.compute_batch([index], upsample=False)
                     self.computed.append(index)
             except Exception:  # a map the click will then compute (and report) itself
                 log.debug("prefetch of point %d failed", index, exc_info=True)

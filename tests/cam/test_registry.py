@@ -75,7 +75,7 @@ def test_a_registered_method_is_in_the_explorer_menu_and_its_report(absgradcam, 
         explorer.method = "AGC"
         assert explorer.method == "absgradcam"
         hand = _hand_map(linear_net, image4, 1, 1)[0].numpy()
-        np.testing.assert_allclose(explorer.compute("features", 1, "absgradcam", 0), hand, atol=1e-6)
+        np.testing.assert_allclose(explorer.compute("absgradcam", "features", 1, 0, upsample=False), hand, atol=1e-6)
         state = explorer.export_state(classes=[1])  # default methods: the cheap ones, the new one included
         values = from_unit_codes(state["_precomputed"]["0|features|1|absgradcam"], (4, 4))
         np.testing.assert_allclose(values, hand, atol=1e-6 + UNIT_CODE_ERROR)  # stored as one byte per value

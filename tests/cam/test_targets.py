@@ -121,3 +121,27 @@ def test_fuse_takes_the_last_layer_of_the_three_deepest_grids(lite0_chelsea):
             handle.remove()
             shapes.append(seen["shape"])
         assert shapes == [(28, 28), (14, 14), (7, 7)] and names[-1] == explainer.default_layer(x)
+
+
+def test_class_index_finds_a_name_exactly_then_ignoring_case_and_explains_a_miss():
+    labels = ["tabby", "Tabby", "tiger cat", "Egyptian cat", "lynx", "LYNX"]
+    assert cam.class_index("tabby", labels) == 0 and cam.class_index("Tabby", labels) == 1  # exact wins
+    assert cam.class_index("egyptian CAT", labels) == 3  # the one case-insensitive match
+    with pytest.raises(TargetError) as several:
+        cam.class_index("Lynx", labels)  # no exact match, two case-insensitive ones
+    assert "matches 2 labels: 4 ('lynx'), 5 ('LYNX')" in str(several.value)
+    with pytest.raises(TargetError) as unknown:
+        cam.class_index("tigre cat", labels, listing="explorer.class_names")
+    message = str(unknown.value)
+    assert "no class is called 'tigre cat' among the 6 labels" in message
+    assert "did you mean 'tiger cat' (2)" in message and "explorer.class_names lists them all" in message
+    with pytest.raises(TargetError, match="no class is called 'zebra'.*; the labels you passed lists"):
+        cam.class_index("zebra", labels)
+    with pytest.raises(TargetError, match="a class name must be a string, got int"):
+        cam.class_index(3, labels)
+
+
+def test_a_class_name_as_target_of_the_engine_says_how_to_turn_it_into_an_index():
+    model, x = _tiny(), torch.randn(1, 3, 8, 8)
+    with pytest.raises(TargetError, match=r"got str \(a class name works where the labels are known.*class_index"):
+        compute(model, x, method="gradcam", target="tabby")

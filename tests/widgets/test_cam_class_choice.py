@@ -41,10 +41,10 @@ def test_versus_and_extra_classes_explain_the_combined_score(cam_make_explorer):
     a, b, c = explorer.top_classes(3)
     with cam.Explainer(CamTinyNet()) as reference:
         explorer.versus = b
-        np.testing.assert_array_equal(explorer.compute(), reference.explain(
+        np.testing.assert_array_equal(explorer.compute(upsample=False), reference.explain(
             x, "gradcam", "features.3", cam.contrast(a, b), upsample=False)[0].numpy())
         explorer.versus, explorer.extra_targets = None, [c]
-        np.testing.assert_array_equal(explorer.compute(), reference.explain(
+        np.testing.assert_array_equal(explorer.compute(upsample=False), reference.explain(
             x, "gradcam", "features.3", cam.class_sum(a, c), upsample=False)[0].numpy())
         # a + c - b by hand: Grad-CAM's weights are linear in the score, so the map is
         # minmax(relu(sum_k (w_a + w_c - w_b)_k A_k)) with w_j the pooled gradient of y_j
@@ -57,11 +57,11 @@ def test_versus_and_extra_classes_explain_the_combined_score(cam_make_explorer):
         combined = (weights[0] + weights[1] - weights[2])[0]
         raw = torch.relu((combined[:, None, None] * layer_out[0]).sum(0))
         expected = (raw - raw.min()) / (raw.max() - raw.min())
-        np.testing.assert_allclose(explorer.compute(), expected.detach().numpy(), atol=1e-5)
+        np.testing.assert_allclose(explorer.compute(upsample=False), expected.detach().numpy(), atol=1e-5)
         assert activation.shape == (1, 16, 16)
     assert explorer._choice(None, None, None, None).key == f"0|features.3|{a}+{c}-{b}|gradcam"
     # a target given alone means that class alone, whatever the traits combine
-    np.testing.assert_array_equal(explorer.compute(target=a), cam.Explainer(CamTinyNet()).explain(
+    np.testing.assert_array_equal(explorer.compute(target=a, upsample=False), cam.Explainer(CamTinyNet()).explain(
         x, "gradcam", "features.3", a, upsample=False)[0].numpy())
 
 
@@ -73,7 +73,7 @@ def test_bad_class_choices_are_clear_errors(cam_make_explorer):
         explorer.extra_targets = [1, 7]
     explorer.versus = explorer.target  # each trait is valid alone; the combination is checked when used
     with pytest.raises(traitlets.TraitError, match="versus class"):
-        explorer.compute()
+        explorer.compute(upsample=False)
     explorer.versus = None
     explorer.image_index = 1  # a new image starts again from its top class alone
     explorer.extra_targets, explorer.versus = [explorer.top_classes(3)[1]], explorer.top_classes(3)[2]
@@ -104,8 +104,8 @@ def test_fuse_is_offered_and_is_the_engines_fused_map(cam_make_explorer):
     with cam.Explainer(CamTinyNet()) as reference:
         expected = reference.explain(x, "gradcam", "fuse", explorer.target, upsample=False)[0].numpy()
         assert reference.fusion_layers(x) == ["features.1", "features"]  # the last layer of the 32 and 16 px grids
-    np.testing.assert_array_equal(explorer.compute(layer="fuse"), expected)
-    assert explorer.compute(layer="fuse").shape == (32, 32)  # the finest fused grid
+    np.testing.assert_array_equal(explorer.compute(layer="fuse", upsample=False), expected)
+    assert explorer.compute(layer="fuse", upsample=False).shape == (32, 32)  # the finest fused grid
 
 
 def test_road_is_scored_next_to_deletion_and_insertion(cam_make_explorer, cam_front_end):
@@ -144,7 +144,7 @@ def test_reports_keep_every_new_state(cam_make_explorer, tmp_path):
     key = f"0|features|{a}+{c}-{b}|gradcam"
     assert key in state["_precomputed"]  # the combined choice on screen is saved with the report
     values = from_unit_codes(state["_precomputed"][key], state["_precomputed_shapes"][key])
-    np.testing.assert_allclose(values, explorer.compute(), atol=UNIT_CODE_ERROR + 1e-7)
+    np.testing.assert_allclose(values, explorer.compute(upsample=False), atol=UNIT_CODE_ERROR + 1e-7)
     assert state["versus"] == b and state["extra_targets"] == [c] and "fuse" in state["_layers"]
     explorer.layer = "fuse"
     assert f"0|fuse|{a}+{c}-{b}|gradcam" in explorer.export_state()["_precomputed"]

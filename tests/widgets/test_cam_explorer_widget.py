@@ -35,7 +35,7 @@ def test_compute_is_the_engines_map_at_feature_resolution(cam_make_explorer):
         for method, layer, target, size in [("gradcam", "features.3", 2, 16), ("layercam", "features.0", 4, 32),
                                             ("cam", "features", 1, 16)]:
             expected = reference.explain(x, method, layer, target, upsample=False)[0].numpy()
-            got = explorer.compute(layer=layer, target=target, method=method)
+            got = explorer.compute(layer=layer, target=target, method=method, upsample=False)
             assert got.dtype == np.float32 and got.shape == (size, size) == expected.shape
             np.testing.assert_allclose(got, expected, atol=1e-6)
         full = reference.explain(x, "gradcam", "features.3", 2, upsample=True)[0].numpy()
@@ -82,7 +82,7 @@ def test_bad_arguments_are_clear_errors(cam_make_explorer):
         cam_make_explorer(methods=["gradcam", "nosuchcam"])
     explorer = cam_make_explorer(labels=list("abcde"), methods=["Grad-CAM", "scorecam"], layers=["features.3", "features"])
     assert explorer.methods == ["gradcam", "scorecam"] and explorer.layers == ["features.3", "features"]
-    with pytest.raises(traitlets.TraitError, match="unknown layer 'features.9'; choose one of: features.3, features"):
+    with pytest.raises(traitlets.TraitError, match="no layer named 'features.9'; .*this explorer's layers are: 'features.3', 'features'"):
         explorer.layer = "features.9"
     with pytest.raises(traitlets.TraitError, match="not offered by this explorer"):
         explorer.method = "layercam"
@@ -105,7 +105,7 @@ def test_trait_changes_produce_maps_through_the_browser_protocol(cam_make_explor
     first = choice(explorer)
     browser.request("main", first)
     assert cam_wait_until(lambda: key_of(first) in browser.maps())
-    np.testing.assert_array_equal(browser.maps()[key_of(first)], explorer.compute())
+    np.testing.assert_array_equal(browser.maps()[key_of(first)], explorer.compute(upsample=False))
     content, buffers = browser.of_type("map")[0]
     assert content["shape"] == [16, 16] and len(buffers[0]) == 16 * 16 * 4  # float32, not JSON
 
@@ -116,7 +116,7 @@ def test_trait_changes_produce_maps_through_the_browser_protocol(cam_make_explor
     assert second["method"] == "gradcam++" and second["target"] == 3
     browser.request("main", second)
     assert cam_wait_until(lambda: key_of(second) in browser.maps())
-    np.testing.assert_array_equal(browser.maps()[key_of(second)], explorer.compute())
+    np.testing.assert_array_equal(browser.maps()[key_of(second)], explorer.compute(upsample=False))
     assert not np.allclose(browser.maps()[key_of(first)], browser.maps()[key_of(second)])
 
 
@@ -124,8 +124,8 @@ def test_cache_forward_passes_and_repeated_requests(cam_make_explorer, cam_front
     explorer = cam_make_explorer()
     engine = explorer._engine
     calls = []
-    original = engine.explain
-    engine.explain = lambda *a, **k: calls.append(k.get("method", a[1] if len(a) > 1 else None)) or original(*a, **k)
+    original = engine.result
+    engine.result = lambda *a, **k: calls.append(k.get("method", a[1] if len(a) > 1 else None)) or original(*a, **k)
     browser = cam_front_end(explorer)
     explorer.compute()  # image 1 was the last forward at construction: one pass for image 0
     forwards = engine.forward_count
@@ -160,7 +160,7 @@ def test_engine_errors_reach_the_view_and_it_stays_usable(cam_make_explorer, cam
     # Requests the widget cannot even validate are errors too (not exceptions in the kernel).
     browser.request("main", choice(explorer, layer="nope"))
     assert cam_wait_until(lambda: len(browser.of_type("error")) == 2)
-    assert "unknown layer 'nope'" in browser.of_type("error")[1][0]["message"]
+    assert "the model has no layer named 'nope'" in browser.of_type("error")[1][0]["message"]
 
 
 def test_slow_method_reports_progress_and_cancel_stops_it(cam_make_explorer, cam_front_end):
@@ -185,13 +185,13 @@ def test_compute_waits_for_the_views_running_job_and_reuses_its_map(cam_make_exp
     explorer = cam_make_explorer(model=CamTinyNet(slow_batch_s=0.2))
     engine = explorer._engine
     methods = []
-    original = engine.explain
-    engine.explain = lambda *a, **k: methods.append(k.get("method")) or original(*a, **k)
+    original = engine.result
+    engine.result = lambda *a, **k: methods.append(k.get("method")) or original(*a, **k)
     browser = cam_front_end(explorer)
     slow = choice(explorer, method="scorecam")
     browser.request("main", slow)
     assert cam_wait_until(lambda: browser.of_type("progress"))
-    values = explorer.compute(method="scorecam")  # blocks until the worker's map is in the cache
+    values = explorer.compute(method="scorecam", upsample=False)  # blocks until the worker's map is in the cache
     assert methods.count("scorecam") == 1
     assert cam_wait_until(lambda: key_of(slow) in browser.maps())
     np.testing.assert_array_equal(values, browser.maps()[key_of(slow)])
@@ -259,7 +259,7 @@ def test_export_state_precomputes_maps_for_the_offline_report(cam_make_explorer)
     for key in keys:
         image, layer, target, method = key.split("|")
         values = from_unit_codes(state["_precomputed"][key], state["_precomputed_shapes"][key])
-        live = explorer.compute(layer, int(target), method, int(image))
+        live = explorer.compute(method, layer, int(target), int(image), upsample=False)
         assert len(state["_precomputed"][key]) == live.size  # one byte per value
         # q / 255 of q = round(255 v): within half a step, plus float32's rounding of the quotient.
         np.testing.assert_allclose(values, live, rtol=0, atol=UNIT_CODE_ERROR + 1e-7)

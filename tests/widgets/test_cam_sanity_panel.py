@@ -52,11 +52,11 @@ def test_the_trait_carries_the_engines_result_for_the_map_on_screen(cam_make_exp
     maps = np.frombuffer(payload["maps"], np.uint8).reshape(len(expected.blocks), h, w)
     np.testing.assert_array_equal(maps, np.rint(expected.feature_maps[:, 0].numpy() * 255))
     original = np.frombuffer(payload["original"], np.uint8).reshape(h, w)
-    np.testing.assert_array_equal(original, np.rint(explorer.compute() * 255))  # the map on screen
+    np.testing.assert_array_equal(original, np.rint(explorer.compute(upsample=False) * 255))  # the map on screen
     assert payload["summary"] == verdict_summary(expected)
     assert explorer.sanity_result is not None and explorer.sanity_result.blocks == expected.blocks
     # the user's model is untouched: the map on screen is still the trained model's
-    np.testing.assert_array_equal(explorer.compute(), cam.Explainer(CamTinyNet()).explain(
+    np.testing.assert_array_equal(explorer.compute(upsample=False), cam.Explainer(CamTinyNet()).explain(
         x, "gradcam", "features.3", explorer.target, upsample=False)[0].numpy())
 
 
@@ -120,7 +120,7 @@ def test_errors_arrive_as_text_and_the_explorer_stays_usable(cam_make_explorer):
     payload = finished(explorer, "e-1")
     assert payload["state"] == "error" and "no parameters" in payload["message"]
     assert "Traceback" not in payload["message"]
-    assert explorer.compute().shape == (16, 16)  # the explorer still computes maps
+    assert explorer.compute(upsample=False).shape == (16, 16)  # the explorer still computes maps
     # a request the widget cannot read is answered as an error message, not raised in the kernel
     sent = []
     explorer.send = lambda content, buffers=None: sent.append(content)

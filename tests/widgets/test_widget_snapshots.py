@@ -54,7 +54,7 @@ def test_cam_snapshot_figure_composites_the_current_choices(cam_make_explorer):
     figure = explorer.snapshot_figure(figsize=(4.0, 5.0))
     axes, bar = figure.axes  # the image, then the colour bar's axes
     photo = decode_photo(explorer._images[1])
-    rgb, drawn = colorize(upsample_bilinear(explorer.compute(), *photo.shape[:2]), explorer._colormaps["viridis"], 0.2)
+    rgb, drawn = colorize(upsample_bilinear(explorer.compute(upsample=False), *photo.shape[:2]), explorer._colormaps["viridis"], 0.2)
     assert drawn.any() and not drawn.all(), "the threshold leaves part of the photo bare"
     assert np.array_equal(axes.images[0].get_array(), composite(photo, rgb, drawn, 0.7))
     probability = explorer.probabilities()[explorer.target]

@@ -6,7 +6,7 @@ import { READY, COMPUTING, FAILED, CANCELLED, UNAVAILABLE, MISSING } from "./map
 const TILE_WIDTH = 124;
 
 export class CompareView {
-  /** onPick(method): show that method; onCompute(method): compute a slow method's tile. */
+  /** onPick(method): show that method; onCompute(method): compute a costly method's tile. */
   constructor({ onPick, onCompute }) {
     this.onPick = onPick;
     this.onCompute = onCompute;
@@ -20,14 +20,14 @@ export class CompareView {
     this.tileNames = names;
     this.tiles.clear();
     this.el.replaceChildren();
-    // Fast methods first: they fill in at once; slow ones wait for a click.
-    for (const method of [...methods.filter((m) => !m.slow), ...methods.filter((m) => m.slow)]) {
+    // In menu order; a method estimated above the threshold waits for a click (see update).
+    for (const method of methods) {
       const canvas = h("canvas");
       const status = h("div", { class: "cam-tile-status" });
       const el = h(
         "div",
         { class: "cam-tile", "data-method": method.name, title: `Show ${method.label}`, onclick: () => this.onPick(method.name) },
-        h("div", { class: "cam-tile-label" }, h("span", {}, method.label), method.slow ? h("span", { class: "cam-badge" }, "slow") : null),
+        h("div", { class: "cam-tile-label", title: method.label }, method.label),
         h("div", { class: "cam-canvas-wrap" }, canvas),
         status,
       );
@@ -36,8 +36,11 @@ export class CompareView {
     }
   }
 
-  /** Draw every tile: keyFor(method) gives its key, store its map and status. */
-  update({ methods, photo, keyFor, store, style, selected }) {
+  /**
+   * Draw every tile: keyFor(method) gives its key, store its map and status, cost(method) the
+   * estimate of a map that waits for a click ("~90 s"; "" for maps that start at once).
+   */
+  update({ methods, photo, keyFor, store, style, selected, cost }) {
     this.ensureTiles(methods);
     for (const method of methods) {
       const tile = this.tiles.get(method.name);
@@ -51,25 +54,28 @@ export class CompareView {
       tile.heat.setStyle(style);
       tile.heat.draw();
       tile.status.classList.toggle("cam-bad", status.state === FAILED);
-      tile.status.title = status.message ?? "";
-      const offer = method.slow && (status.state === MISSING || status.state === CANCELLED)
-        ? (status.state === CANCELLED ? "Cancelled: compute again" : "Compute (slow)")
+      tile.status.title = entry?.blank ?? status.message ?? "";
+      const estimate = cost(method.name);
+      const offer = estimate && (status.state === MISSING || status.state === CANCELLED)
+        ? (status.state === CANCELLED ? "Compute again" : "Compute")
         : null;
-      // Slow methods take many model passes: computed only when asked for. The button is kept
-      // while its text stays the same, since every store update redraws the grid and a button
+      // Maps estimated to take long are computed only when asked for. The button is kept while
+      // its text stays the same, since every store update redraws the grid and a button
       // replaced between mouse down and mouse up would swallow the click.
       const button = tile.status.querySelector("button");
-      if (offer !== null && button?.textContent !== offer) {
-        tile.status.replaceChildren(h("button", {
+      if (offer !== null && (button?.textContent !== offer || tile.status.dataset.estimate !== estimate)) {
+        tile.status.dataset.estimate = estimate;
+        tile.status.replaceChildren(h("span", { class: "cam-estimate", "data-role": "tile-estimate" }, estimate), h("button", {
           class: "cam-tile-compute",
           "data-role": "compute-tile",
+          title: `${method.label} takes ${estimate.replace("~", "about ")} here`,
           onclick: (event) => {
             event.stopPropagation();
             this.onCompute(method.name);
           },
         }, offer));
       } else if (offer === null) {
-        tile.status.textContent = tileText(status);
+        tile.status.textContent = entry?.blank ? "Blank map (hover: why)" : tileText(status);
       }
     }
   }

@@ -46,7 +46,7 @@ export class MapStore {
     for (const fn of this.listeners) fn(key);
   }
 
-  /** The cached map for key ({ shape: [h, w], values: Float32Array }) or undefined. */
+  /** The cached map for key ({ shape: [h, w], values: Float32Array, blank: reason | null }) or undefined. */
   get(key) {
     const hit = this.maps.get(key);
     if (hit) {
@@ -153,7 +153,8 @@ export class MapStore {
     const key = content.key;
     switch (content.type) {
       case "map": {
-        this.put(key, { shape: content.shape, values: toFloat32Array(buffers[0]) });
+        // `blank`: why the map is all zeros (the engine's reason), absent for a map that shows something
+        this.put(key, { shape: content.shape, values: toFloat32Array(buffers[0]), blank: content.blank ?? null });
         this.inflight.delete(key);
         this.progress.delete(key);
         this.failures.delete(key);

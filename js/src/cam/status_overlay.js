@@ -1,5 +1,6 @@
 // The overlay over the main map that says what the map shown is waiting for: progress (with
-// Cancel for slow methods), a failure with Try again, a cancelled map, or one a report lacks.
+// Cancel for slow methods), a failure with Try again, a cancelled map, or one a report lacks;
+// a map estimated to take long, waiting for a click; and why a map that arrived is blank.
 // Content is rebuilt only when what it says changes: progress updates change the panel in place,
 // since a button replaced between mouse down and mouse up would swallow the user's click.
 import { h, setChildren } from "./dom.js";
@@ -47,6 +48,26 @@ export class StatusOverlay {
       default:
         this.hide();
     }
+  }
+
+  /** A map estimated to take long (`estimate`: "about 90 s"): started only when the user clicks. */
+  showConfirm(key, what, estimate, start) {
+    clearTimeout(this.spinnerTimer);
+    this.root.dataset.status = "confirm";
+    this.showContent(`confirm|${key}|${estimate}`, false, () => [
+      h("div", {}, `${what} takes `, h("b", { "data-role": "estimate" }, estimate), " here."),
+      h("div", { class: "cam-row" }, h("button", { "data-role": "confirm-compute", onclick: () => start() }, "Compute")),
+    ]);
+  }
+
+  /** A map that arrived blank: say why (`reason`, from the engine), without hiding the photo. */
+  showBlank(key, what, reason) {
+    clearTimeout(this.spinnerTimer);
+    this.root.dataset.status = "blank";
+    this.showContent(`blank|${key}|${reason}`, false, () => [
+      h("div", {}, h("b", {}, `${what} is blank:`)),
+      h("div", { "data-role": "blank-reason" }, reason),
+    ]);
   }
 
   /** A message of the view itself (e.g. a photo that could not be decoded). */

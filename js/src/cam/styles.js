@@ -38,7 +38,7 @@ export const CSS = `
 }
 .nbviz-cam select { padding-right: 4px; }
 .nbviz-cam select[data-role=layer] { width: 150px; }
-.nbviz-cam select[data-role=method] { width: 168px; }
+.nbviz-cam select[data-role=method] { width: auto; min-width: 168px; }
 .nbviz-cam select[data-role=colormap] { width: 92px; }
 .nbviz-cam button { cursor: pointer; white-space: nowrap; }
 .nbviz-cam button:hover:not(:disabled) { background: var(--cam-bg2); }
@@ -103,10 +103,9 @@ export const CSS = `
 .nbviz-cam .cam-tile:hover { border-color: var(--cam-border); background: var(--cam-bg2); }
 .nbviz-cam .cam-tile.cam-selected { border-color: var(--cam-accent); }
 .nbviz-cam .cam-tile canvas { display: block; }
-.nbviz-cam .cam-tile .cam-tile-label { font-weight: 600; font-size: 12px; display: flex; justify-content: space-between; align-items: center; gap: 4px; white-space: nowrap; }
-.nbviz-cam .cam-tile .cam-tile-label > span:first-child { overflow: hidden; text-overflow: ellipsis; }
+.nbviz-cam .cam-tile .cam-tile-label { font-weight: 600; font-size: 12px; line-height: 1.25; min-height: 30px; overflow-wrap: anywhere; }
 .nbviz-cam .cam-tile button { height: 22px; font-size: 11.5px; padding: 0 6px; }
-.nbviz-cam .cam-tile .cam-tile-status { font-size: 11.5px; color: var(--cam-fg2); min-height: 16px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.nbviz-cam .cam-tile .cam-tile-status { font-size: 11.5px; color: var(--cam-fg2); min-height: 22px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: 2px 4px; }
 .nbviz-cam .cam-tile .cam-tile-status.cam-bad { color: var(--cam-error); }
 .nbviz-cam .cam-badge { font-size: 10.5px; font-weight: 600; padding: 0 5px; border-radius: 8px; background: var(--cam-bg2); color: var(--cam-fg2); }
 .nbviz-cam .cam-note { font-size: 12px; color: var(--cam-fg2); }

@@ -85,9 +85,12 @@ export function fillSelect(select, options, value) {
   if (select.value !== String(value)) select.value = String(value);
 }
 
-/** The method menu's option for `m` (a `_methods` entry): slow and failing methods are marked. */
-export function methodOption(m, disabled) {
-  const label = `${m.label}${m.slow ? " (slow)" : ""}${m.sanity === "fail" ? " ⚠" : ""}`;
+/**
+ * The method menu's option for `m` (a `_methods` entry): a costly map shows its estimate (`cost`,
+ * e.g. "~90 s"; "" for none) and a method whose measured sanity verdict is "fail" a ⚠.
+ */
+export function methodOption(m, disabled, cost = "") {
+  const label = `${m.label}${cost ? ` (${cost})` : ""}${m.sanity === "fail" ? " ⚠" : ""}`;
   return {
     value: m.name, label, disabled,
     title: m.sanity === "fail" ? FAILS_TITLE : undefined,

@@ -6,6 +6,7 @@ import { asBytes, toFloat32Array } from "../lib/dataview_float32.js";
 import { ViewParts } from "../lib/trait_wiring.js";
 import { ClassPanel } from "./class_panel.js";
 import { CompareView } from "./compare_view.js";
+import { CostGate } from "./cost.js";
 import { h, ensureStyle, formatPercent } from "./dom.js";
 import { mapKey, layerGroup, parseKey } from "./keys.js";
 import { COMPUTING, MISSING } from "./map_store.js";
@@ -35,6 +36,7 @@ export const TRAIT_EFFECTS = {
   colormap: ["menus", "legend", "style"],
   _layers: ["menus"],
   _methods: ["menus", "map"],
+  _cost: ["menus", "map"],
   _class_names: ["classes", "caption"],
   _topk: ["classes"],
   _probabilities: ["classes", "caption"],
@@ -71,7 +73,8 @@ export function renderExplorer({ model, el, store, photos, info }) {
   let lastCompareRequest = null;
   let paintedKey = null;
   let sanityKey = null; // the map key the sanity panel was last shown for
-  const compareSlow = new Set(); // keys of slow methods the user asked to compute in the grid
+  const compareSlow = new Set(); // keys of costly methods the user asked to compute in the grid
+  const gate = new CostGate(() => (store.offline ? null : get("_cost")));
 
   const toolbar = buildToolbar({ setTraits, toggleCompare: () => { comparing = !comparing; parts.mark(["map"]); }, download });
   const stage = buildStage({ setTraits });
@@ -90,6 +93,7 @@ export function renderExplorer({ model, el, store, photos, info }) {
     },
     onCompute: (method) => {
       const key = keyFor(method);
+      gate.confirm(get("layer"), method); // asked once: the single view starts it at once too
       store.retry(key);
       compareSlow.add(key);
       lastCompareRequest = null;
@@ -128,7 +132,8 @@ export function renderExplorer({ model, el, store, photos, info }) {
     const [index, layer, target, method] = [imageIndex(), get("layer"), spec(), get("method")];
     fillSelect(toolbar.layer, (get("_layers") ?? []).map((name) => layerOption(name, layerGroup(name),
       offline && !store.available(mapKey(index, name, target, method)))), layer);
-    fillSelect(toolbar.method, methods().map((m) => methodOption(m, offline && !store.available(mapKey(index, layer, target, m.name)))), method);
+    fillSelect(toolbar.method, methods().map((m) => methodOption(m, offline && !store.available(mapKey(index, layer, target, m.name)),
+      gate.shortLabel(layer, m.name))), method);
     toolbar.showMethodBadge(methodInfo(method));
     const chosen = choice();
     fillSelect(toolbar.versus, versusOptions(classNames(), topClasses(index), chosen), chosen.versus ?? "");
@@ -169,7 +174,13 @@ export function renderExplorer({ model, el, store, photos, info }) {
     }
     stage.heat.setPhoto(photo ?? null);
     let status = store.status(key);
-    if (status.state === MISSING && key !== lastMainRequest) {
+    const [layer, method] = [get("layer"), get("method")];
+    const waiting = status.state === MISSING && gate.needsConfirm(layer, method);
+    if (waiting && lastMainRequest !== null && key !== lastMainRequest) {
+      lastMainRequest = null;
+      store.request("main", []); // the map this lane wanted before is no longer wanted
+    }
+    if (status.state === MISSING && !waiting && key !== lastMainRequest) {
       lastMainRequest = key;
       store.request("main", [key]);
       status = store.status(key);
@@ -185,7 +196,13 @@ export function renderExplorer({ model, el, store, photos, info }) {
     stage.heat.setStyle(style());
     stage.heat.draw();
     if (entry && photo) notePaint(key);
-    overlay.show(status, key, methodInfo(get("method")), describe(key));
+    if (waiting) {
+      overlay.showConfirm(key, describe(key), gate.label(layer, method), () => {
+        gate.confirm(layer, method);
+        parts.mark(["menus", "map"]);
+      });
+    } else if (entry?.blank) overlay.showBlank(key, describe(key), entry.blank);
+    else overlay.show(status, key, methodInfo(get("method")), describe(key));
     scores.show(store.scores.get(key), store.offline || !entry);
     readout.showCaption();
     updateCompare(index, photo);
@@ -199,14 +216,15 @@ export function renderExplorer({ model, el, store, photos, info }) {
 
   function updateCompare(index, photo) {
     if (comparing) {
+      const layer = get("layer");
       const keys = methods().map((m) => ({ m, key: keyFor(m.name) }))
-        .filter(({ m, key }) => !m.slow || compareSlow.has(key)).map(({ key }) => key);
+        .filter(({ m, key }) => !gate.isCostly(layer, m.name) || compareSlow.has(key)).map(({ key }) => key);
       const signature = keys.join(",");
       if (signature !== lastCompareRequest) {
         lastCompareRequest = signature;
         store.request("compare", keys);
       }
-      compare.update({ methods: methods(), photo, keyFor, store, style: style(), selected: get("method") });
+      compare.update({ methods: methods(), photo, keyFor, store, style: style(), selected: get("method"), cost: costOf });
     } else if (lastCompareRequest !== null) {
       lastCompareRequest = null;
       store.request("compare", []);
@@ -221,7 +239,7 @@ export function renderExplorer({ model, el, store, photos, info }) {
     stage.heat.setStyle(style());
     stage.heat.draw();
     sanity.restyle(style());
-    if (comparing) compare.update({ methods: methods(), photo: photos.peek(imageIndex()) ?? null, keyFor, store, style: style(), selected: get("method") });
+    if (comparing) compare.update({ methods: methods(), photo: photos.peek(imageIndex()) ?? null, keyFor, store, style: style(), selected: get("method"), cost: costOf });
   }
 
   const parts = new ViewParts([
@@ -240,6 +258,11 @@ export function renderExplorer({ model, el, store, photos, info }) {
   ]);
 
   // ---- helpers ------------------------------------------------------------------------------
+  /** The estimate a compare tile shows before its costly map is asked for ("~90 s"), or "". */
+  function costOf(method) {
+    return gate.shortLabel(get("layer"), method);
+  }
+
   function notePaint(key) {
     if (paintedKey === key && root.dataset.paintedKey === key) return;
     paintedKey = key;
