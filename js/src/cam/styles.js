@@ -38,7 +38,7 @@ export const CSS = `
 }
 .nbviz-cam select { padding-right: 4px; }
 .nbviz-cam select[data-role=layer] { width: 150px; }
-.nbviz-cam select[data-role=method] { width: auto; min-width: 168px; }
+.nbviz-cam select[data-role=method] { width: auto; min-width: 168px; max-width: 210px; }
 .nbviz-cam select[data-role=colormap] { width: 92px; }
 .nbviz-cam button { cursor: pointer; white-space: nowrap; }
 .nbviz-cam button:hover:not(:disabled) { background: var(--cam-bg2); }
@@ -112,7 +112,7 @@ export const CSS = `
 .nbviz-cam [hidden] { display: none !important; }
 .nbviz-cam .cam-row { display: flex; align-items: center; gap: 8px; }
 .nbviz-cam .cam-badge.cam-fails { background: #fff4e5; color: #8a4b00; border: 1px solid #f0b35a; text-transform: none; letter-spacing: 0; cursor: help; }
-.nbviz-cam select[data-role=versus] { width: 150px; }
+.nbviz-cam select[data-role=versus] { width: 120px; }
 .nbviz-cam .cam-choice .cam-row { gap: 4px; }
 .nbviz-cam .cam-choice-text { max-width: 260px; height: 28px; line-height: 26px; padding: 0 8px; border-radius: 5px; border: 1px solid var(--cam-accent); background: var(--cam-accent-bg); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .nbviz-cam .cam-choice button { width: 28px; padding: 0; }
