@@ -19,6 +19,8 @@ ENTROPY_TOLERANCE = 1e-5
 _MAX_BISECTION_STEPS = 200
 # Cost of one extra table row (its owner gather and final index_add_) in table slots.
 _EXTRA_ROW_COST = 8
+# Widest table considered: far above any typical degree (3 * perplexity neighbours each way).
+_MAX_WIDTH = 4096
 
 
 def calibrate_conditional(sq_distances: torch.Tensor, perplexity: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -121,6 +123,19 @@ def joint_probabilities(indices: torch.Tensor, conditional: torch.Tensor, perple
     return _pack_table(n, e_rows, e_cols, e_vals, entropy_term, perplexity)
 
 
+def _table_width(degree: torch.Tensor) -> int:
+    """The W minimising sum_i ceil(d_i / W) W + _EXTRA_ROW_COST * (ceil(d_i / W) - 1) over the
+    point degrees d_i, searched over 1..min(max d, _MAX_WIDTH) with one term per distinct degree
+    (hub points of real embeddings reach degrees in the tens of thousands: a term per degree
+    value would make a max-degree-squared array)."""
+    values, counts = torch.unique(degree, return_counts=True)
+    values, counts = values.to(torch.float64), counts.to(torch.float64)
+    widths = torch.arange(1, max(2, min(int(values.max()), _MAX_WIDTH) + 1), dtype=torch.float64, device=degree.device)
+    rows_needed = torch.ceil(values.unsqueeze(0) / widths.unsqueeze(1)).clamp_min(1)  # (widths, distinct degrees)
+    cost = (counts * rows_needed).sum(1) * widths + _EXTRA_ROW_COST * (counts * (rows_needed - 1)).sum(1)
+    return int(widths[torch.argmin(cost)])
+
+
 def _pack_table(n, rows, cols, values, entropy_term, perplexity) -> SparseAffinities:
     """Lay row-sorted edges into an (R, W) table; a point of degree d takes ceil(d / W) rows.
 
@@ -128,12 +143,7 @@ def _pack_table(n, rows, cols, values, entropy_term, perplexity) -> SparseAffini
     """
     device = rows.device
     degree = torch.bincount(rows, minlength=n)
-    hist = torch.bincount(degree).to(torch.float64)
-    degrees = torch.arange(hist.numel(), dtype=torch.float64, device=device)
-    widths = torch.arange(1, max(2, hist.numel()), dtype=torch.float64, device=device)
-    rows_needed = torch.ceil(degrees.unsqueeze(0) / widths.unsqueeze(1)).clamp_min(1)  # (widths, degrees)
-    cost = (hist * rows_needed * widths.unsqueeze(1)).sum(1) + _EXTRA_ROW_COST * (hist * (rows_needed - 1)).sum(1)
-    width = int(widths[torch.argmin(cost)])
+    width = _table_width(degree)
     starts = torch.cumsum(degree, 0) - degree
     position = torch.arange(rows.numel(), device=device) - starts[rows]
     chunk = position // width  # 0 for the first W edges of a point, 1 for the next W, ...

@@ -114,3 +114,18 @@ def test_symmetrisation_equals_the_dense_formula_on_an_asymmetric_graph():
     np.testing.assert_allclose(P.to_dense().numpy(), expected, rtol=1e-12, atol=1e-18)
     positive = expected[expected > 0]
     assert math.isclose(P.entropy_term, float((positive * np.log(positive)).sum()), rel_tol=1e-12)
+
+
+def test_table_width_minimises_the_slot_cost_even_with_huge_hubs():
+    """W = argmin_W sum_i ceil(d_i / W) W + 8 (ceil(d_i / W) - 1), checked by brute force over every
+    W, on degrees like the MiniLM vocabulary's P: most near 2k, a few hubs with tens of thousands."""
+    from nbviz.tsne.affinities import _EXTRA_ROW_COST, _table_width
+
+    rng = np.random.default_rng(0)
+    degree = rng.integers(90, 260, size=30_000)
+    degree[:40] = rng.integers(5_000, 24_000, size=40)
+    values, counts = np.unique(degree, return_counts=True)
+    widths = np.arange(1, degree.max() + 1)[:, None]
+    rows_needed = np.maximum(1, np.ceil(values[None, :] / widths))
+    cost = (counts * rows_needed * widths).sum(1) + _EXTRA_ROW_COST * (counts * (rows_needed - 1)).sum(1)
+    assert _table_width(torch.from_numpy(degree)) == int(np.argmin(cost)) + 1
