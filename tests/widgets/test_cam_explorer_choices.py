@@ -73,13 +73,13 @@ def test_modules_are_layers_in_the_constructor_traits_and_compute(cam_make_explo
 def test_layer_errors_name_the_module_type_and_abbreviate_the_list(cam_make_explorer):
     model = DeepNet()
     explorer = cam_make_explorer(model=model)
-    assert len(explorer.layers) == 41
+    assert len(explorer.layers) == 42 and explorer.layers[-1] == "fuse"  # 41 layers, then the fused map
     for bad in (CamTinyNet().features, "blocks.99"):
         with pytest.raises(traitlets.TraitError) as error:
             explorer.compute(layer=bad)
         message = str(error.value)
         assert "\n" not in message and len(message) < 400, message  # no module repr, no 41 names
-        assert "... (33 earlier), 'blocks.32'" in message or "not a submodule of this model" in message
+        assert "... (34 earlier), 'blocks.33'" in message or "not a submodule of this model" in message
     assert "Sequential is not a submodule of this model" in _error(lambda: setattr(explorer, "layer", CamTinyNet().features))
     assert "did you mean 'blocks.9'" in _error(lambda: explorer.compute(layer="blocks.99"))
     restricted = cam_make_explorer(model=model, layers=[model.blocks[39], model.blocks])
