@@ -135,7 +135,7 @@ from nbviz import TSNEScatter
 from nbviz.data import digits
 X, y = digits()
 w3 = TSNEScatter(X[:600], labels=y[:600], texts=[f"digit {v} #{i}" for i, v in enumerate(y[:600])],
-                 n_components=3, random_state=0, n_iter=400)
+                 n_components=3, random_state=0, n_iter=1000, autostart=False)
 w3
 """
 
@@ -145,7 +145,9 @@ def test_3d_cloud_streams_orbits_on_drag_and_hovers_in_jupyterlab(lab, screensho
     page = lab.open_notebook([SETUP_3D], "tsne_projector_3d.ipynb")
     widget = page.locator(".nbviz-tsne").first
     widget.wait_for(timeout=60_000)
-    # It streams like the 2-D plot: frames arrive and are drawn while the run goes on.
+    # It streams like the 2-D plot: frames arrive and are drawn while the run goes on (started
+    # from the view, so a run on a fast machine cannot end before the view is there to draw it).
+    widget.get_by_role("button", name="Play", exact=True).click()
     page.wait_for_function(f"() => ({HOOK})().stats().framesDrawn >= 5", timeout=60_000)
     assert "drag: orbit" in widget.locator(".hint").inner_text()
     widget.locator(".badge", has_text="Finished").wait_for(timeout=180_000)
