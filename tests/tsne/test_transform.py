@@ -138,7 +138,10 @@ def test_add_points_with_the_wrong_columns_changes_nothing(held_out_digits):
 
 def test_restart_after_add_points_starts_the_new_points_beside_their_neighbours(held_out_digits):
     _, X_train, *_ = held_out_digits
-    data = np.concatenate([X_train[:100], X_train[:1]])  # the new row duplicates row 0
+    # Digits are small integers, so squared distances tie often; a tie at the 25th neighbour would
+    # make the expected set depend on the search's tie order (threads, CPU). Jitter removes ties.
+    jitter = np.random.default_rng(1).normal(scale=1e-3, size=(100, X_train.shape[1])).astype(np.float32)
+    data = np.concatenate([X_train[:100] + jitter, X_train[:1] + jitter[:1]])  # the new row duplicates row 0
     run = TSNE(random_state=0, n_iter=10, perplexity=5).optimizer(data[:100])
     start = torch.from_numpy(run.initial_embedding)
     run.run(10)
