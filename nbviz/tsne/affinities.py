@@ -21,9 +21,14 @@ _MAX_BISECTION_STEPS = 200
 _EXTRA_ROW_COST = 8
 # Widest table considered: far above any typical degree (3 * perplexity neighbours each way).
 _MAX_WIDTH = 4096
+# Entries per block of the blocked passes (calibration, mutual-pair search, table filling):
+# 8 MB of float64, so the work arrays stay small next to the N x k results at any N.
+_BLOCK_ELEMENTS = 1 << 20
 
 
-def calibrate_conditional(sq_distances: torch.Tensor, perplexity: float) -> tuple[torch.Tensor, torch.Tensor]:
+def calibrate_conditional(
+    sq_distances: torch.Tensor, perplexity: float, dtype: torch.dtype = torch.float64,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Conditional probabilities p_{j|i} = exp(-beta_i d_ij^2) / sum_l exp(-beta_i d_il^2).
 
     beta_i is found by vectorised bisection in float64 so that the entropy
@@ -31,8 +36,21 @@ def calibrate_conditional(sq_distances: torch.Tensor, perplexity: float) -> tupl
     matches log(perplexity) within ENTROPY_TOLERANCE (distances are shifted by the row
     minimum first, which leaves p unchanged and keeps the largest weight at exactly 1).
     Rows whose target is out of reach (e.g. all distances equal) end at the closest end.
-    Returns (p (N, k) float64 with rows summing to 1, beta (N,) float64).
+    Rows are calibrated in blocks of about _BLOCK_ELEMENTS entries, so the float64 work arrays
+    stay small whatever N is. Returns (p (N, k) in `dtype` with rows summing to 1, beta (N,) float64).
     """
+    n, k = sq_distances.shape
+    p = torch.empty((n, k), dtype=dtype, device=sq_distances.device)
+    beta = torch.empty(n, dtype=torch.float64, device=sq_distances.device)
+    block = max(1, _BLOCK_ELEMENTS // max(1, k))
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        p[start:stop], beta[start:stop] = _calibrate_rows(sq_distances[start:stop], perplexity)
+    return p, beta
+
+
+def _calibrate_rows(sq_distances: torch.Tensor, perplexity: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """calibrate_conditional on one block of rows."""
     d = sq_distances.to(torch.float64)
     d = d - d.min(dim=1, keepdim=True).values
     n = d.shape[0]
@@ -105,22 +123,130 @@ class SparseAffinities:
         )
 
 
-def joint_probabilities(indices: torch.Tensor, conditional: torch.Tensor, perplexity: float) -> SparseAffinities:
-    """Symmetrise p_{j|i} on the kNN graph into p_ij = (p_{j|i} + p_{i|j}) / 2N, stored sparse."""
+def joint_probabilities(
+    indices: torch.Tensor, conditional: torch.Tensor, perplexity: float, dtype: torch.dtype = torch.float64,
+) -> SparseAffinities:
+    """Symmetrise p_{j|i} on the kNN graph into p_ij = (p_{j|i} + p_{i|j}) / 2N, stored sparse.
+
+    Point i's slots hold first its own k neighbours j, with p_ij = (p_{j|i} + p_{i|j}) / 2N where
+    p_{i|j} is nonzero only when i is also among j's neighbours (a mutual pair, found by binary
+    search of i in j's sorted neighbour list), then the points l that list i while i does not
+    list them, with p_il = p_{i|l} / 2N. The values are renormalised to sum to 1 (sums in
+    float64) and stored in `dtype`; indices are int32 below 2^31 points. Everything is done by
+    blocks of rows: peak memory is the table plus a few N x k arrays, never an N x N matrix or a
+    sorted (2 N k)-edge list.
+    """
     n, k = indices.shape
     device = indices.device
-    rows = torch.arange(n, device=device).repeat_interleave(k)
-    cols = indices.reshape(-1)
-    values = conditional.reshape(-1).to(torch.float64) / (2.0 * n)
-    both = torch.sparse_coo_tensor(
-        torch.stack([torch.cat([rows, cols]), torch.cat([cols, rows])]),
-        torch.cat([values, values]), (n, n), check_invariants=False,
-    ).coalesce()
-    e_rows, e_cols = both.indices()
-    e_vals = both.values()
-    e_vals = e_vals / e_vals.sum()
-    entropy_term = float((e_vals * torch.log(e_vals)).sum())
-    return _pack_table(n, e_rows, e_cols, e_vals, entropy_term, perplexity)
+    neighbours = indices.to(torch.int32 if n < 2**31 else torch.int64)
+    reverse, mutual = _reverse_conditionals(neighbours, conditional)
+    incoming = torch.zeros(n, dtype=torch.int64, device=device)
+    total = torch.zeros((), dtype=torch.float64, device=device)
+    for rows in _row_blocks(n, k):
+        one_way = ~mutual[rows]
+        incoming += torch.bincount(neighbours[rows][one_way], minlength=n)
+        block = conditional[rows].to(torch.float64)
+        total += block.sum() + reverse[rows].sum(dtype=torch.float64) + block[one_way].sum()
+    layout = _TableLayout(incoming + k, n)
+    total = float(total)  # sum of p_{j|i} + p_{i|j} over ordered pairs: 2N up to rounding
+    entropy = 0.0
+    filled = k + torch.zeros(n, dtype=torch.int64, device=device)  # next free slot of each point
+    for rows in _row_blocks(n, k):
+        owners = torch.arange(rows.start, rows.stop, device=device).unsqueeze(1).expand(-1, k)
+        forward = (conditional[rows].to(torch.float64) + reverse[rows]) / total
+        layout.place(owners, torch.arange(k, device=device).expand_as(owners), neighbours[rows], forward, dtype)
+        entropy += float(torch.xlogy(forward, forward).sum())
+        one_way = ~mutual[rows]
+        destinations = neighbours[rows][one_way].long()
+        slots = filled[destinations] + _rank_among_equal(destinations)
+        filled += torch.bincount(destinations, minlength=n)
+        backward = conditional[rows][one_way].to(torch.float64) / total
+        layout.place(destinations, slots, owners[one_way], backward, dtype)
+        entropy += float(torch.xlogy(backward, backward).sum())
+    return SparseAffinities(
+        table=layout.table, weights=layout.weights(dtype), row_owner=layout.row_owner, n_points=n,
+        entropy_term=entropy, perplexity=perplexity,
+    )
+
+
+def _row_blocks(n: int, width: int) -> list[slice]:
+    """Slices of rows holding about _BLOCK_ELEMENTS entries of an (n, width) array each."""
+    rows = max(1, _BLOCK_ELEMENTS // max(1, width))
+    return [slice(start, min(n, start + rows)) for start in range(0, n, rows)]
+
+
+def _rank_among_equal(values: torch.Tensor) -> torch.Tensor:
+    """For each entry, how many earlier entries hold the same value (0 for the first of each)."""
+    ordered, order = torch.sort(values, stable=True)
+    position = torch.arange(values.numel(), device=values.device)
+    first = torch.searchsorted(ordered, ordered)  # index of the first equal value in sorted order
+    rank = torch.empty_like(position)
+    rank[order] = position - first
+    return rank
+
+
+def _reverse_conditionals(neighbours: torch.Tensor, conditional: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For every kNN edge i -> j: (p_{i|j} or 0 when i is not among j's neighbours, whether it is).
+
+    Each row's neighbour list is sorted once; then, by blocks of rows i, the sorted lists of
+    their neighbours j are gathered and i is binary-searched in each (N k^2 gathered entries in
+    all, in blocks of about _BLOCK_ELEMENTS).
+    """
+    n, k = neighbours.shape
+    sorted_rows = torch.empty_like(neighbours)
+    ranks = torch.empty((n, k), dtype=torch.int16 if k < 2**15 else torch.int64, device=neighbours.device)
+    for rows in _row_blocks(n, k):
+        values, order = torch.sort(neighbours[rows], dim=1)
+        sorted_rows[rows], ranks[rows] = values, order.to(ranks.dtype)
+    reverse = torch.zeros_like(conditional)
+    mutual = torch.zeros((n, k), dtype=torch.bool, device=neighbours.device)
+    for rows in _row_blocks(n, k * k):
+        others = neighbours[rows].long()
+        lists = sorted_rows[others]  # (rows, k, k): the sorted neighbour list of each neighbour
+        me = torch.arange(rows.start, rows.stop, device=neighbours.device, dtype=neighbours.dtype)
+        me = me.view(-1, 1, 1).expand(-1, k, 1).contiguous()
+        position = torch.searchsorted(lists, me).clamp_max_(k - 1)
+        found = (lists.gather(2, position) == me).squeeze(2)
+        slot = ranks[others, position.squeeze(2)].long()
+        reverse[rows] = torch.where(found, conditional[others, slot], 0.0)
+        mutual[rows] = found
+    return reverse, mutual
+
+
+class _TableLayout:
+    """Where each slot of each point goes in the (R, W) table, and the table being filled.
+
+    Point i's slot s (0 <= s < degree_i) lies in row i at column s while s < W, else in row
+    extra_start[i] + s // W - 1 at column s % W; W minimises the table's cost (_table_width).
+    Unfilled slots keep pointing at their owner with weight 0.
+    """
+
+    def __init__(self, degree: torch.Tensor, n: int):
+        device = degree.device
+        self.width = _table_width(degree)
+        extra = torch.div(degree - 1, self.width, rounding_mode="floor").clamp_min(0)
+        self.extra_start = n + torch.cumsum(extra, 0) - extra
+        index_dtype = torch.int32 if n < 2**31 else torch.int64
+        points = torch.arange(n, device=device, dtype=index_dtype)
+        self.row_owner = torch.cat([points, torch.repeat_interleave(points, extra)])
+        self.table = self.row_owner.unsqueeze(1).repeat(1, self.width)
+        self._weights: torch.Tensor | None = None
+
+    def place(self, owners: torch.Tensor, slots: torch.Tensor, others: torch.Tensor, values: torch.Tensor,
+              dtype: torch.dtype) -> None:
+        """Write p(owner, other) = value into slot `slots` of each owner (all (E,) or same-shape)."""
+        if self._weights is None:
+            self._weights = torch.zeros(self.table.shape, dtype=dtype, device=self.table.device)
+        chunk = torch.div(slots, self.width, rounding_mode="floor")
+        row = torch.where(chunk == 0, owners, self.extra_start[owners] + chunk - 1)
+        column = slots - chunk * self.width
+        self.table[row, column] = others.to(self.table.dtype)
+        self._weights[row, column] = values.to(dtype)
+
+    def weights(self, dtype: torch.dtype) -> torch.Tensor:
+        if self._weights is None:
+            return torch.zeros(self.table.shape, dtype=dtype, device=self.table.device)
+        return self._weights
 
 
 def _table_width(degree: torch.Tensor) -> int:
@@ -134,28 +260,3 @@ def _table_width(degree: torch.Tensor) -> int:
     rows_needed = torch.ceil(values.unsqueeze(0) / widths.unsqueeze(1)).clamp_min(1)  # (widths, distinct degrees)
     cost = (counts * rows_needed).sum(1) * widths + _EXTRA_ROW_COST * (counts * (rows_needed - 1)).sum(1)
     return int(widths[torch.argmin(cost)])
-
-
-def _pack_table(n, rows, cols, values, entropy_term, perplexity) -> SparseAffinities:
-    """Lay row-sorted edges into an (R, W) table; a point of degree d takes ceil(d / W) rows.
-
-    W minimises the slots sum_i ceil(d_i / W) * W plus _EXTRA_ROW_COST per extra row.
-    """
-    device = rows.device
-    degree = torch.bincount(rows, minlength=n)
-    width = _table_width(degree)
-    starts = torch.cumsum(degree, 0) - degree
-    position = torch.arange(rows.numel(), device=device) - starts[rows]
-    chunk = position // width  # 0 for the first W edges of a point, 1 for the next W, ...
-    extra_per_point = torch.div(degree - 1, width, rounding_mode="floor").clamp_min(0)
-    extra_start = n + torch.cumsum(extra_per_point, 0) - extra_per_point
-    table_row = torch.where(chunk == 0, rows, extra_start[rows] + chunk - 1)
-    n_rows = n + int(extra_per_point.sum())
-    row_owner = torch.cat([torch.arange(n, device=device), torch.repeat_interleave(torch.arange(n, device=device), extra_per_point)])
-    table = row_owner.unsqueeze(1).repeat(1, width)
-    weights = torch.zeros((n_rows, width), dtype=torch.float64, device=device)
-    table[table_row, position % width] = cols
-    weights[table_row, position % width] = values
-    return SparseAffinities(
-        table=table, weights=weights, row_owner=row_owner, n_points=n, entropy_term=entropy_term, perplexity=perplexity,
-    )

@@ -90,7 +90,7 @@ class TSNE(EstimatorBase):
         self.kl_divergence_ = kl
         self.n_iter_ = run.iteration
         self.perplexity_ = run.perplexity
-        self.neighbors_ = run.neighbors.cpu().numpy().copy()
+        self.neighbors_ = run.neighbors.cpu().numpy().astype(np.int64)
         self.n_features_in_ = run.n_features
         self._reference = (run.data, run.embedding.detach().clone())
         run.close()

@@ -1,11 +1,17 @@
-"""Will a run fit? The peak memory of building P, checked against what the device has free.
+"""Will a run fit? The peak memory of finding neighbours and building P, checked against what the
+device has free.
 
-Building P dominates a run's memory: the neighbour search keeps N x k indices and distances, and
-symmetrising p_{j|i} into p_ij sorts both directions of every pair. Measured on this code
-(peak resident memory over random k = 90 graphs of 100,000 and 200,000 points): about 180 bytes
-per directed neighbour pair on top of the search's 16, so PAIR_BYTES = 200 per pair. An HNSW
-index adds about 4 D + 8 * 2 * HNSW_DEGREE bytes per point. A run whose estimate exceeds the
-memory free now fails before any work with a TSNEError that gives both numbers and the fixes.
+A run's memory peaks in one of two phases. The neighbour search holds a centred copy of the
+data, the HNSW index when the search is approximate (about 4 D + 8 * 2 * HNSW_DEGREE bytes per
+point) and the N x k int32 indices and float32 distances it returns (8 bytes per pair). Building
+P then holds the indices, p_{j|i}, p_{i|j}, the mutual-pair flags and the final table (8 bytes
+per slot, one slot per pair and direction), all N x k arrays of 4 bytes or less, plus work blocks
+of fixed size. Measured on a random graph of 200,000 points x 90 neighbours, where almost no pair
+is mutual (the most slots a graph can need): 39 bytes per directed pair including the search's
+8, so PAIR_BYTES = 40 (tests/tsne/test_memory.py checks it). A million points at perplexity 30
+need about 3.9 GB. A run whose estimate
+exceeds the memory free now fails before any work with a TSNEError that gives both numbers and the
+fixes.
 """
 from __future__ import annotations
 
@@ -17,14 +23,20 @@ from .errors import TSNEError
 from .neighbors import HNSW_DEGREE
 
 #: Peak bytes per directed neighbour pair (i, j in kNN(i)) while P is built (see the module docstring).
-PAIR_BYTES = 200
+PAIR_BYTES = 40
+#: Bytes per directed pair the neighbour search returns (int32 index, float32 squared distance).
+SEARCH_PAIR_BYTES = 8
+#: Work blocks of fixed size (search blocks, faiss query chunks, P's blocks of rows).
+FIXED_BYTES = 256 << 20
 
 
 def estimated_peak_bytes(n_points: int, n_features: int, k: int, approximate: bool) -> int:
-    """Bytes a run needs beyond its input while P is built: N k PAIR_BYTES, plus the HNSW index
-    (N (4 D + 16 HNSW_DEGREE)) when the search is approximate, plus a 64 MB search block."""
+    """Bytes a run needs beyond its input: the larger of the search phase, N (4 D + k
+    SEARCH_PAIR_BYTES) plus the HNSW index N (4 D + 16 HNSW_DEGREE) when the search is
+    approximate, and the P phase, N k PAIR_BYTES; plus FIXED_BYTES of work blocks."""
     index = n_points * (4 * n_features + 16 * HNSW_DEGREE) if approximate else 0
-    return n_points * k * PAIR_BYTES + index + (64 << 20)
+    search = n_points * (4 * n_features + k * SEARCH_PAIR_BYTES) + index
+    return max(search, n_points * k * PAIR_BYTES) + FIXED_BYTES
 
 
 def free_bytes(device: torch.device) -> int | None:

@@ -34,7 +34,11 @@ RECALL_SAMPLE = 1000
 #: HNSW graph degree and build breadth (faiss's M and efConstruction).
 HNSW_DEGREE = 32
 HNSW_BUILD_BREADTH = 128
+#: Factor by which the HNSW search breadth grows until the sampled recall clears the target.
+BREADTH_STEP = 1.25
 
+# Queries per HNSW search call (bounds faiss's output arrays to a few tens of MB).
+_QUERY_CHUNK = 1 << 16
 # Rows per distance block: bounds the B x N block to about 64 MB of float32.
 _BLOCK_ELEMENTS = 1 << 24
 
@@ -43,13 +47,15 @@ _BLOCK_ELEMENTS = 1 << 24
 class Neighbors:
     """The k nearest other points of every row, nearest first.
 
-    `indices` (N, k) int64 and `sq_distances` (N, k) float64 (recomputed directly as
-    sum_d (x_id - x_jd)^2), `method` "exact" or "hnsw", and `recall`: 1.0 for exact search, else
-    the recall measured on `RECALL_SAMPLE` seeded queries against exact search.
+    `indices` (N, k) int32 (int64 from 2^31 points on) and `sq_distances` (N, k) float32
+    (recomputed directly as sum_d (x_id - x_jd)^2 in float64, then stored in float32: half the
+    memory of a million-point run's largest arrays), `method` "exact" or "hnsw", and `recall`:
+    1.0 for exact search, else the recall measured on `RECALL_SAMPLE` seeded queries against
+    exact search. A holder that keeps only the indices replaces sq_distances by None.
     """
 
     indices: torch.Tensor
-    sq_distances: torch.Tensor
+    sq_distances: torch.Tensor | None
     method: str
     recall: float
 
@@ -75,9 +81,20 @@ def nearest_neighbors(X: torch.Tensor, k: int, method: str = "auto", seed: int =
         indices, found_by, recall = exact_search(Xc, k), "exact", 1.0
     else:
         (indices, recall), found_by = found, "hnsw"
-    sq_distances = pair_sq_distances(Xc, Xc, indices)
-    sq_distances, order = torch.sort(sq_distances, dim=1, stable=True)
-    return Neighbors(torch.gather(indices, 1, order), sq_distances, found_by, recall)
+    if n < 2**31:
+        indices = indices.to(torch.int32)
+    sq_distances = pair_sq_distances(Xc, Xc, indices, dtype=torch.float32)
+    _sort_rows_by_distance(sq_distances, indices)
+    return Neighbors(indices, sq_distances, found_by, recall)
+
+
+def _sort_rows_by_distance(sq_distances: torch.Tensor, indices: torch.Tensor) -> None:
+    """Sort each row nearest first, in place and by blocks of rows (no N x k int64 permutation)."""
+    block = max(1, _BLOCK_ELEMENTS // max(1, sq_distances.shape[1]))
+    for start in range(0, sq_distances.shape[0], block):
+        values, order = torch.sort(sq_distances[start:start + block], dim=1, stable=True)
+        sq_distances[start:start + block] = values
+        indices[start:start + block] = torch.gather(indices[start:start + block], 1, order)
 
 
 def search_method(n_points: int, n_features: int, device: torch.device, method: str = "auto") -> str:
@@ -128,12 +145,14 @@ def search_against(Q: torch.Tensor, X: torch.Tensor, k: int, exclude: torch.Tens
 def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tensor, float] | None:
     """HNSW search whose breadth is raised until sampled recall clears RECALL_TARGET.
 
-    Breadth (efSearch) starts at 2k and doubles. At each breadth the sample's recall r_q (share
+    Breadth (efSearch) starts at k + 1 and grows by BREADTH_STEP (the search costs about
+    linearly in it, and the target is often met well below 2k). At each breadth the sample's
+    recall r_q (share
     of each sampled query's found neighbours no farther than its exact k-th neighbour, which
     counts ties fairly) must satisfy mean(r_q) - 2 std(r_q) / sqrt(m) >= RECALL_TARGET. The
     build (timed on a first slice) and the search of all N queries at that breadth (timed on the
     sample) are extrapolated; once they would exceed exact search's time (also extrapolated from
-    the sample), returns None and the caller searches exactly. Else returns (indices (N, k) int64 on X's device, sampled recall).
+    the sample), returns None and the caller searches exactly. Else returns (indices (N, k) int32 on X's device, sampled recall).
     """
     import faiss  # loaded only when needed: a large native library
 
@@ -157,7 +176,7 @@ def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tens
         return None
     index.add(data[first:])
     sample_rows = sample.cpu().numpy()
-    breadth = 2 * k
+    breadth = k + 1
     while True:
         index.hnsw.efSearch = breadth
         started = time.perf_counter()
@@ -171,7 +190,7 @@ def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tens
             break
         if breadth >= n:  # as broad as the data: the graph cannot do better than exact search
             return None
-        breadth *= 2
+        breadth = min(n, math.ceil(breadth * BREADTH_STEP))
     rows = np.arange(n)
     indices = _search_without_self(index, data, rows, k)
     return torch.from_numpy(indices).to(X.device), recall
@@ -185,16 +204,22 @@ def _exact_is_cheaper(approximate_seconds: float, exact_seconds: float) -> bool:
 def _search_without_self(index, data: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
     """The k nearest of each listed row by the index, the row itself dropped (k + 1 asked for).
 
-    Rows the index could not fill (-1 entries, a disconnected graph) repeat their nearest find.
+    Queries go in chunks of _QUERY_CHUNK rows so that faiss's (rows, k + 1) distance and index
+    arrays stay small next to the (rows, k) result. Rows the index could not fill (-1 entries,
+    a disconnected graph) repeat their nearest find.
     """
-    _, found = index.search(data[rows], k + 1)
-    is_self = found == rows[:, None]
-    order = np.argsort(is_self, axis=1, kind="stable")  # non-self entries first, in rank order
-    found = np.take_along_axis(found, order, axis=1)[:, :k]
-    missing = found < 0
-    if missing.any():
-        found = np.where(missing, found[:, :1], found)
-    return found.astype(np.int64)
+    result = np.empty((rows.size, k), dtype=np.int32 if data.shape[0] < 2**31 else np.int64)
+    for start in range(0, rows.size, _QUERY_CHUNK):
+        chunk = rows[start:start + _QUERY_CHUNK]
+        _, found = index.search(data[chunk], k + 1)
+        is_self = found == chunk[:, None]
+        order = np.argsort(is_self, axis=1, kind="stable")  # non-self entries first, in rank order
+        found = np.take_along_axis(found, order, axis=1)[:, :k]
+        missing = found < 0
+        if missing.any():
+            found = np.where(missing, found[:, :1], found)
+        result[start:start + chunk.size] = found
+    return result
 
 
 def _sample_recall(X: torch.Tensor, queries: torch.Tensor, found: torch.Tensor, kth: torch.Tensor) -> torch.Tensor:
@@ -204,14 +229,16 @@ def _sample_recall(X: torch.Tensor, queries: torch.Tensor, found: torch.Tensor, 
     return (sq <= (kth + tolerance).unsqueeze(1)).to(torch.float64).mean(dim=1)
 
 
-def pair_sq_distances(Q: torch.Tensor, X: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
-    """d_qm^2 = sum_d (Q_qd - X_{indices[q, m], d})^2 for every listed pair, returned as float64.
+def pair_sq_distances(
+    Q: torch.Tensor, X: torch.Tensor, indices: torch.Tensor, dtype: torch.dtype = torch.float64,
+) -> torch.Tensor:
+    """d_qm^2 = sum_d (Q_qd - X_{indices[q, m], d})^2 for every listed pair, returned in `dtype`.
 
     Differences are taken in the input precision (exact to rounding, no cancellation), the sum
-    accumulated by blocks of rows small enough to stay in cache.
+    accumulated in float64 by blocks of rows small enough to stay in cache.
     """
     rows_total, k = indices.shape
-    out = torch.empty((rows_total, k), dtype=torch.float64, device=X.device)
+    out = torch.empty((rows_total, k), dtype=dtype, device=X.device)
     block = max(1, (1 << 18) // max(1, k * X.shape[1]))
     for start in range(0, rows_total, block):
         stop = min(rows_total, start + block)

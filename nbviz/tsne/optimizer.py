@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -28,7 +28,7 @@ from .init import pca_initialisation, random_initialisation
 from .inputs import as_matrix, resolve_device
 from .kernels import attraction_kernel
 from .memory import check_fits
-from .neighbors import Neighbors, nearest_neighbors, search_method
+from .neighbors import Neighbors, nearest_neighbors, pair_sq_distances, search_method
 from .scratch import Workspace
 from .transform import ReferenceNeighbors, TransformSettings, place_points, reference_neighbors
 
@@ -141,13 +141,18 @@ class TSNEOptimizer:
         return int(random_state)
 
     def _neighbors(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The k nearest neighbours, reusing a previous search with at least k columns."""
+        """The k nearest neighbours and their squared distances, reusing a previous search with
+        at least k columns. Only the indices are kept between calls (the distances of a
+        million-point run are 360 MB): a reuse recomputes the distances of the pairs it needs."""
         if self._knn is None or self._knn.indices.shape[1] < k:
             n, dim = self._data.shape
             method = search_method(n, dim, self._device, self._config.neighbors)
             check_fits(n, dim, k, method == "approx", self._device)
-            self._knn = nearest_neighbors(self._data, k, method, self._seed)
-        return self._knn.indices[:, :k], self._knn.sq_distances[:, :k]
+            found = nearest_neighbors(self._data, k, method, self._seed)
+            self._knn = replace(found, sq_distances=None)
+            return found.indices[:, :k], found.sq_distances[:, :k]
+        indices = self._knn.indices[:, :k]
+        return indices, pair_sq_distances(self._data, self._data, indices, dtype=torch.float32)
 
     def _affinities(self, perplexity: float) -> SparseAffinities:
         n = self._data.shape[0]
@@ -162,8 +167,9 @@ class TSNEOptimizer:
             return _empty_affinities(n, self._device, used)
         k = min(n - 1, max(1, int(3 * used)))
         indices, sq = self._neighbors(k)
-        conditional, _ = calibrate_conditional(sq, used)
-        P = joint_probabilities(indices, conditional, used).to(self._device, torch.float32)
+        conditional, _ = calibrate_conditional(sq, used, dtype=torch.float32)
+        del sq
+        P = joint_probabilities(indices, conditional, used, dtype=torch.float32)
         self._k = k
         return P
 
@@ -404,7 +410,8 @@ class TSNEOptimizer:
 
     @property
     def neighbors(self) -> torch.Tensor:
-        """(N, k) int64 indices of the nearest neighbours the current P was built from, nearest first."""
+        """(N, k) indices (int32 below 2^31 points) of the nearest neighbours the current P was
+        built from, nearest first."""
         if self.n_points < 2:
             return torch.empty((self.n_points, 0), dtype=torch.int64, device=self._device)
         return self._knn.indices[:, : self._k]

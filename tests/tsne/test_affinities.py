@@ -9,7 +9,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.neighbors import NearestNeighbors
 
-from nbviz.tsne.affinities import _pack_table, calibrate_conditional, joint_probabilities, perplexity_of_rows
+from nbviz.tsne.affinities import calibrate_conditional, joint_probabilities, perplexity_of_rows
 from nbviz.tsne.neighbors import nearest_neighbors
 from tsne_testdata import gaussian_blobs
 
@@ -76,24 +76,23 @@ def test_joint_probabilities_match_opentsne_exact():
 
 
 def test_table_packing_keeps_every_edge_including_hub_rows():
-    # a star: point 0 is the neighbour of everyone, so its row is far wider than the others
-    n = 200
+    """A star: point 0 is everyone's first neighbour, so its row is far wider than the others;
+    the hub continues on extra rows and the table still holds exactly (C + C^T) / 2N."""
+    n, k = 200, 2
     rng = np.random.default_rng(5)
-    rows, cols = [], []
-    for i in range(1, n):
-        for j in {0, int(rng.integers(1, n))} - {i}:
-            rows += [i, j]
-            cols += [j, i]
-    coo = sp.coo_matrix((rng.random(len(rows)), (rows, cols)), shape=(n, n)).tocsr()
-    coo.sum_duplicates()
-    coo = coo.tocoo()
-    order = np.lexsort((coo.col, coo.row))
-    r, c, v = (torch.from_numpy(a[order].astype(np.int64 if a.dtype.kind == "i" else np.float64)) for a in (coo.row, coo.col, coo.data))
-    packed = _pack_table(n, r, c, v, 0.0, 1.0)
+    second = np.array([int(rng.choice(np.setdiff1d(np.arange(1, n), [i]))) for i in range(n)])
+    indices = np.stack([np.where(np.arange(n) == 0, 1, 0), second], axis=1)
+    indices[0, 1] = 2
+    conditional = rng.random((n, k))
+    conditional /= conditional.sum(1, keepdims=True)
+    C = np.zeros((n, n))
+    np.add.at(C, (np.repeat(np.arange(n), k), indices.reshape(-1)), conditional.reshape(-1))
+    packed = joint_probabilities(torch.from_numpy(indices), torch.from_numpy(conditional), 1.0)
     assert packed.table.shape[1] < n - 1, "the hub row must not set the width"
     assert packed.table.shape[0] > n and (packed.row_owner[n:] == 0).float().mean() > 0.6, "the hub continues on extra rows"
-    assert torch.equal(packed.row_owner[:n], torch.arange(n))
-    np.testing.assert_allclose(packed.to_dense().numpy(), coo.toarray())
+    assert torch.equal(packed.row_owner[:n].long(), torch.arange(n))
+    expected = (C + C.T) / (2 * n)
+    np.testing.assert_allclose(packed.to_dense().numpy(), expected / expected.sum(), rtol=1e-12)
 
 
 def test_symmetrisation_equals_the_dense_formula_on_an_asymmetric_graph():

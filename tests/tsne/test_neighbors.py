@@ -1,6 +1,8 @@
 """Neighbour search on real embeddings: recall against exact search, and the search's choices."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -58,7 +60,8 @@ def test_hnsw_reaches_the_target_on_real_data(digits, monkeypatch):
 
 
 def test_hnsw_raises_its_breadth_until_the_sample_clears_the_target(digits, monkeypatch):
-    """A target of 1.0 forces every doubling of efSearch until the sample has no miss."""
+    """A target of 1.0 forces every step of efSearch (k + 1, then x BREADTH_STEP rounded up)
+    until the sample has no miss."""
     X = torch.from_numpy(digits[0])
     breadths = []
     original = knn._search_without_self
@@ -71,7 +74,8 @@ def test_hnsw_raises_its_breadth_until_the_sample_clears_the_target(digits, monk
     monkeypatch.setattr(knn, "_search_without_self", spy)
     monkeypatch.setattr(knn, "RECALL_TARGET", 1.0)
     found = knn.nearest_neighbors(X, 30, "approx", seed=1)
-    assert breadths[0] == 60 and all(b == 2 * a for a, b in zip(breadths[:-2], breadths[1:-1]))
+    assert breadths[0] == 31
+    assert all(b == math.ceil(a * knn.BREADTH_STEP) for a, b in zip(breadths[:-2], breadths[1:-1]))
     assert breadths[-1] == breadths[-2], "all points are searched at the breadth the sample accepted"
     assert found.recall == 1.0 and true_recall(X, found.indices, 30) > 0.999
 
