@@ -5,7 +5,11 @@ Data sets:
   digits   scikit-learn's handwritten digits (1,797 x 64)
   cnn      EfficientNet-Lite0 features (1,280-d, input of the classifier) of the digits, each
            8x8 image upscaled to 96x96 grey-as-RGB: real CNN features of real images
-  <N>      a Gaussian mixture of N points in 50-D (synthetic: flatters approximate search)
+  warped:<N>  N random affine warps (with pixel noise) of the 1,797 real handwritten digits,
+           upsampled to 16x16, as 50 principal components: the infinite-MNIST / MNIST-8M
+           construction that million-point t-SNE runs use, built offline (cached on disk)
+  <N>      a Gaussian mixture of N points in 50-D: 20 unit Gaussians, each intrinsically
+           50-dimensional (synthetic; the hardest case for approximate search)
 
 Every fit runs in a fresh Python process. "cold" starts with an empty torch.compile cache
 directory; "warm" is a fresh process that finds the cache the cold run left on disk. Only the
@@ -19,12 +23,14 @@ Quality, computed once per data set in this process, the same way for every libr
 
     python benchmarks/tsne_speed.py                               # minilm, digits, cnn
     python benchmarks/tsne_speed.py --data digits,20000 --libs nbviz,opentsne
+    python benchmarks/tsne_speed.py --data warped:1000000 --libs nbviz,opentsne --nbviz-runs cold
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -33,16 +39,79 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(tempfile.gettempdir()) / "nbviz-bench-data"
+#: Points whose 10 nearest neighbours are compared when the data set is too large for exact P.
+QUALITY_SAMPLE = 10_000
 
 
 def mixture(n: int, dim: int = 50, n_centres: int = 20, seed: int = 0):
-    """n points from n_centres unit Gaussians in `dim` dimensions, centres ~ N(0, 1.5^2 I)."""
+    """n points from n_centres unit Gaussians in `dim` dimensions, centres ~ N(0, 1.5^2 I).
+
+    Drawn in chunks of rows (the same numbers as one draw) so that a million points never
+    need the float64 matrix: the worker's peak memory then measures the fit, not the data.
+    """
     import numpy as np
 
     rng = np.random.default_rng(seed)
     centres = rng.normal(0.0, 1.0, size=(n_centres, dim)) * 1.5
     labels = rng.integers(0, n_centres, size=n)
-    return (centres[labels] + rng.normal(size=(n, dim))).astype(np.float32)
+    out = np.empty((n, dim), dtype=np.float32)
+    for start in range(0, n, 65536):
+        stop = min(n, start + 65536)
+        out[start:stop] = centres[labels[start:stop]] + rng.normal(size=(stop - start, dim))
+    return out
+
+
+def warped_digits(n: int, seed: int = 0, dim: int = 50):
+    """n random affine warps of scikit-learn's digits as `dim` principal components, cached on disk.
+
+    Point i warps digit i mod 1,797 (upsampled to 16x16): rotation U(-15, 15) degrees, scale
+    U(0.85, 1.15), shear U(-0.2, 0.2), shift U(-1.5, 1.5) pixels, bilinear resampling, then
+    N(0, 0.5^2) pixel noise (pixels 0..16). The 256 pixels are projected on the top `dim`
+    principal axes of the first 65,536 warps. Built by chunks: a million points never need
+    more than the float32 result.
+    """
+    import numpy as np
+
+    path = CACHE / f"warped_{n}_{seed}_{dim}.npy"
+    if path.exists():
+        return np.load(path)
+    import math
+
+    import torch
+    import torch.nn.functional as F
+
+    from nbviz.data import digits
+
+    pixels, _ = digits()
+    base = F.interpolate(torch.from_numpy(pixels).float().reshape(-1, 1, 8, 8), size=16, mode="bilinear",
+                         align_corners=False)
+    generator = torch.Generator().manual_seed(seed)
+    out = np.empty((n, dim), dtype=np.float32)
+    mean = axes = None
+    for start in range(0, n, 65536):
+        stop = min(n, start + 65536)
+        m = stop - start
+        angle = (torch.rand(m, generator=generator) * 30 - 15) * math.pi / 180
+        scale = 0.85 + 0.3 * torch.rand(m, generator=generator)
+        shear = 0.4 * torch.rand(m, generator=generator) - 0.2
+        shift = (3 * torch.rand(m, 2, generator=generator) - 1.5) / 8  # pixels -> grid units (16 px = 2)
+        cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+        theta = torch.stack([torch.stack([cos, -sin + shear, shift[:, 0]], 1),
+                             torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+        source = base[torch.arange(start, stop) % len(base)]
+        grid = F.affine_grid(theta, (m, 1, 16, 16), align_corners=False)
+        warped = F.grid_sample(source, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+        flat = warped.reshape(m, 256) + 0.5 * torch.randn(m, 256, generator=generator)
+        if axes is None:
+            mean = flat.double().mean(0)
+            centred = flat.double() - mean
+            _, vectors = torch.linalg.eigh(centred.T @ centred)
+            axes = vectors[:, -dim:].flip(1).float()
+            mean = mean.float()
+        out[start:stop] = ((flat - mean) @ axes).numpy()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(path, out)
+    return out
 
 
 def cnn_features():
@@ -88,6 +157,8 @@ def load(dataset: str):
         return text_embeddings()[0]
     if dataset == "cnn":
         return cnn_features()
+    if dataset.startswith("warped:"):
+        return warped_digits(int(dataset.split(":", 1)[1]))
     return mixture(int(dataset))
 
 
@@ -103,7 +174,18 @@ def worker(spec: dict) -> dict:
     extra = {}
     if lib == "nbviz":
         from nbviz.tsne import TSNE
+        from nbviz.tsne import optimizer as optimizer_module
 
+        search = optimizer_module.nearest_neighbors
+
+        def timed_search(*args, **kwargs):  # the fit's own neighbour search, timed where it runs
+            started = time.perf_counter()
+            found = search(*args, **kwargs)
+            extra["knn_seconds"] = extra.get("knn_seconds", 0.0) + time.perf_counter() - started
+            extra["knn_method"] = found.method
+            return found
+
+        optimizer_module.nearest_neighbors = timed_search
         model = TSNE(random_state=0, n_iter=spec["n_iter"], device=spec.get("device"))
         if spec.get("stream"):
             run = model.optimizer(X)
@@ -128,18 +210,18 @@ def worker(spec: dict) -> dict:
     else:
         raise SystemExit(f"unknown library {lib}")
     seconds = time.perf_counter() - start
-    if lib == "nbviz" and not spec.get("stream"):
-        knn_start = time.perf_counter()
-        from nbviz.tsne.neighbors import nearest_neighbors
-
-        nearest_neighbors(torch.from_numpy(X), 90, "auto")
-        extra["knn_seconds"] = time.perf_counter() - knn_start
     np.save(spec["out"], np.asarray(layout, dtype=np.float64))
-    return {"n": len(X), "seconds": seconds, **extra}
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
+    return {"n": len(X), "seconds": seconds, "peak_bytes": peak, **extra}
 
 
-def quality(X, layouts: dict[str, "object"]) -> dict[str, tuple[float, float]]:
-    """{name: (KL common, 10-NN kept)} for each layout, against one exact-kNN P of X."""
+def quality(X, layouts: dict[str, "object"], exact_max: int) -> dict[str, tuple[float | None, float]]:
+    """{name: (KL common, 10-NN kept)} for each layout, against one exact-kNN P of X.
+
+    Above `exact_max` points the exact P is not built (its search costs N^2 D): KL common is
+    None and 10-NN kept is measured on a seeded sample of QUALITY_SAMPLE points (their exact
+    neighbours among all points, in the data and in each layout).
+    """
     import numpy as np
     import torch
 
@@ -148,6 +230,16 @@ def quality(X, layouts: dict[str, "object"]) -> dict[str, tuple[float, float]]:
     from nbviz.tsne.gradients import exact_repulsion, kl_divergence
     from nbviz.tsne.neighbors import exact_search
 
+    n = len(X)
+    if n > exact_max:
+        sample = torch.randperm(n, generator=torch.Generator().manual_seed(0))[:QUALITY_SAMPLE]
+        data_nn = exact_search(torch.from_numpy(X), 10, sample)
+        result = {}
+        for name, layout in layouts.items():
+            layout_nn = exact_search(torch.as_tensor(np.ascontiguousarray(layout), dtype=torch.float32), 10, sample)
+            kept = (data_nn.unsqueeze(2) == layout_nn.unsqueeze(1)).any(dim=2).double().mean()
+            result[name] = (None, float(kept))
+        return result
     run = TSNE(random_state=0, device="cpu", neighbors="exact").optimizer(X)
     P = run.affinities.to(torch.device("cpu"), torch.float64)
     data_nn = run.neighbors[:, :10]
@@ -181,6 +273,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads for nbviz")
     parser.add_argument("--stream-size", type=int, default=0, help="N of a mixture for the streaming-overhead row (0: skip)")
     parser.add_argument("--device", default="cpu", help="nbviz device (cpu, cuda)")
+    parser.add_argument("--nbviz-runs", default="cold,warm", help="which nbviz fits to time (cold, warm or both)")
+    parser.add_argument("--quality-max", type=int, default=300_000,
+                        help="largest N for which KL common is computed (an exact-kNN P); above it 10-NN kept is sampled")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -194,7 +289,8 @@ def main() -> None:
     out_dir = Path(tempfile.mkdtemp(prefix="nbviz-bench-"))
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, nbviz threads {args.threads}, device {args.device}, "
           f"{args.n_iter} iterations, perplexity 30")
-    header = (f"{'data':>7} {'N':>6} {'D':>5} | {'library':<11} {'seconds':>8} {'kNN s':>6} {'KL common':>9} {'10-NN kept':>10}"
+    header = (f"{'data':>14} {'N':>7} {'D':>4} | {'library':<11} {'seconds':>8} {'kNN s':>6} {'peak GB':>7}"
+              f" {'KL common':>9} {'10-NN kept':>10}"
               f" | {'time/openTSNE':>13} {'KL/openTSNE':>11}")
     print(header)
     print("-" * len(header))
@@ -202,11 +298,11 @@ def main() -> None:
         X = load(dataset)
         n, dim = X.shape
         plan = []
-        if "opentsne" in libs:
-            plan.append(("openTSNE", {"lib": "opentsne"}, tempfile.mkdtemp()))
         if "nbviz" in libs:
             cache = tempfile.mkdtemp(prefix="nbviz-inductor-")
-            plan += [("nbviz cold", {"lib": "nbviz"}, cache), ("nbviz warm", {"lib": "nbviz"}, cache)]
+            plan += [(f"nbviz {kind}", {"lib": "nbviz"}, cache) for kind in args.nbviz_runs.split(",")]
+        if "opentsne" in libs:
+            plan.append(("openTSNE", {"lib": "opentsne"}, tempfile.mkdtemp()))
         if "sklearn" in libs and n <= args.sklearn_max:
             plan.append(("sklearn", {"lib": "sklearn"}, tempfile.mkdtemp()))
         runs, layouts = {}, {}
@@ -215,24 +311,27 @@ def main() -> None:
             spec = dict(spec, dataset=dataset, n_iter=args.n_iter, threads=args.threads if spec["lib"] == "nbviz" else 2,
                         device=args.device, out=str(target))
             runs[name] = measure(spec, cache)
+            print(f"  ({dataset} {name}: {runs[name]})", file=sys.stderr, flush=True)
             if "error" not in runs[name]:
                 layouts[name] = np.load(target)
-        scores = quality(X, layouts)
+        scores = quality(X, layouts, args.quality_max)
         reference = runs.get("openTSNE")
         for name, r in runs.items():
             if "error" in r:
-                print(f"{dataset:>7} {n:>6} {dim:>5} | {name:<11} {r['error']}")
+                print(f"{dataset:>14} {n:>7} {dim:>4} | {name:<11} {r['error']}")
                 continue
             kl, kept = scores[name]
             ratio_t = ratio_kl = ""
             if reference and "error" not in reference:
                 ratio_t = f"{r['seconds'] / reference['seconds']:.2f}x"
-                ratio_kl = f"{kl / scores['openTSNE'][0]:.3f}x"
+                if kl is not None:
+                    ratio_kl = f"{kl / scores['openTSNE'][0]:.3f}x"
             knn = f"{r['knn_seconds']:.1f}" if "knn_seconds" in r else ""
-            print(f"{dataset:>7} {n:>6} {dim:>5} | {name:<11} {r['seconds']:>8.2f} {knn:>6} {kl:>9.4f} {kept:>10.3f}"
-                  f" | {ratio_t:>13} {ratio_kl:>11}", flush=True)
+            kl_text = f"{kl:.4f}" if kl is not None else "n/a"
+            print(f"{dataset:>14} {n:>7} {dim:>4} | {name:<11} {r['seconds']:>8.2f} {knn:>6} {r['peak_bytes'] / 1e9:>7.2f}"
+                  f" {kl_text:>9} {kept:>10.3f} | {ratio_t:>13} {ratio_kl:>11}", flush=True)
         if "sklearn" in libs and n > args.sklearn_max:
-            print(f"{dataset:>7} {n:>6} {dim:>5} | {'sklearn':<11} skipped (N > --sklearn-max {args.sklearn_max})")
+            print(f"{dataset:>14} {n:>7} {dim:>4} | {'sklearn':<11} skipped (N > --sklearn-max {args.sklearn_max})")
     if args.stream_size and "nbviz" in libs:
         stream_overhead(args, out_dir)
 
