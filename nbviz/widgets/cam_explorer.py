@@ -44,7 +44,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("nbviz.cam_explorer")
 
-MAP_CACHE_SIZE = 512
+#: Bytes of feature-resolution maps the explorer keeps (least recently used forgotten first): 64 MB
+#: hold every map of a 10,000-image ModelLens at a 7x7 or 28x28 layer, about 5,000 at 56x56.
+MAP_CACHE_BYTES = 64 << 20
 PROGRESS_INTERVAL_S = 0.1
 SCORE_STEPS = 32
 
@@ -159,6 +161,7 @@ class CAMExplorer(NbvizWidget):
         self._engine = cam.Explainer(model)
         self._engine_lock = threading.RLock()
         self._maps: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._maps_bytes = 0
         self._maps_lock = threading.Lock()
         self._blank: dict[str, str] = {}  # map key -> why that cached map is blank (nbviz.cam.blank)
         self._scheduler = JobScheduler(self._execute)
@@ -315,6 +318,12 @@ class CAMExplorer(NbvizWidget):
         """Indices of the k most probable classes for an image (default: the current one)."""
         index = self.image_index if image_index is None else image_index
         return self._gallery.topk(index, k)
+
+    def has_map(self, image_index: int) -> bool:
+        """Whether image `image_index`'s map for its most probable class, at the current layer and
+        method, is in the cache (showing it then costs no pass through the model)."""
+        choice = self._choice(None, self.top_classes(1, image_index)[0], None, image_index)
+        return self._cached(choice.key) is not None
 
     def probabilities(self, image_index: int | None = None) -> np.ndarray:
         """Softmax probabilities over all classes for an image (default: the current one)."""
@@ -561,14 +570,17 @@ class CAMExplorer(NbvizWidget):
     def _store(self, key: str, values: np.ndarray, reason: str | None) -> None:
         """Cache a grid map and why it is blank (None: it is not), forgetting the least recently used."""
         with self._maps_lock:
+            old = self._maps.pop(key, None)
+            self._maps_bytes += values.nbytes - (old.nbytes if old is not None else 0)
             self._maps[key] = values
-            self._maps.move_to_end(key)
             if reason is not None:
                 self._blank[key] = reason
             else:
                 self._blank.pop(key, None)
-            while len(self._maps) > MAP_CACHE_SIZE:
-                self._blank.pop(self._maps.popitem(last=False)[0], None)
+            while self._maps_bytes > MAP_CACHE_BYTES and len(self._maps) > 1:
+                forgotten, dropped = self._maps.popitem(last=False)
+                self._maps_bytes -= dropped.nbytes
+                self._blank.pop(forgotten, None)
 
     def _input_map(self, choice: MapChoice, progress=None, cancel=None) -> np.ndarray:
         """The map for `choice` at the model input's resolution, derived from the cached grid map."""

@@ -1,63 +1,166 @@
-"""Maps prepared before the click: the point under the pointer gets its map computed in advance.
+"""Maps prepared before the click, so a click on a point paints its map at once.
 
-The scatter tells the kernel which point the pointer rests on (a "hover" message). A click usually
-follows a few hundred milliseconds later, and a click on a new image costs a forward and a backward
-pass (about 15x the explorer's class switch, which reuses the forward). This worker computes the
-hovered point's map at the explorer's current choices meanwhile, into the explorer's cache, so the
-click finds it there. Only the newest hover is kept: a pointer sweeping over many points costs at
-most one map in flight and one waiting.
+A click on a new image costs the explorer a forward and a backward pass through the model: about
+ten times its class switch, which reuses the forward. This worker computes maps at the explorer's
+current choices into the explorer's cache ahead of time, in this order of urgency:
+
+1. the point the pointer rests on (the scatter's "hover" message; a click usually follows within a
+   few hundred milliseconds). Only the newest hover is kept;
+2. the nearest points in the layout to the point just clicked (people click around a point of
+   interest next);
+3. with ``sweep=True``, while the t-SNE is not running: every other point, mistakes first. Then
+   any click paints a cached map. The sweep pauses whenever the t-SNE runs
+   (so streaming keeps its speed) and starts over when the layer or method changes.
+
+Each pass holds the model for one image, so a click that misses the cache waits for at most
+one image's pass; and the work of steps 2 and 3 waits until the explorer has been left alone for
+QUIET_S, so a class or method switch right after a click never queues behind it.
 """
 from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Callable, Sequence
+
+import numpy as np
 
 if TYPE_CHECKING:
     from nbviz.widgets.cam_explorer import CAMExplorer
 
 log = logging.getLogger("nbviz.lens")
 
+#: Images per prefetch pass (a click that finds no cached map waits for at most one pass).
+BATCH = 1
+#: Seconds the explorer must be left alone before neighbours and the sweep are prepared.
+QUIET_S = 0.5
+#: Layout neighbours of a clicked point whose maps are prepared next.
+NEIGHBOURS = 8
 
-class HoverPrefetcher:
-    """A daemon thread computing the map of the newest hovered point (`hovered(i)`)."""
 
-    def __init__(self, explorer: CAMExplorer) -> None:
+class MapPrefetcher:
+    """A daemon thread preparing maps: hovered point, then a clicked point's layout neighbours,
+    then (``sweep``) all points while `may_sweep()` says the kernel is otherwise idle."""
+
+    def __init__(self, explorer: CAMExplorer, *, sweep_order: Sequence[int] = (),
+                 may_sweep: Callable[[], bool] = lambda: True, sweep: bool = True) -> None:
         self.explorer = explorer
         self._condition = threading.Condition()
-        self._wanted: int | None = None
+        self._hovered: int | None = None
+        self._nearby: list[int] = []
+        self._sweep_order = [int(i) for i in sweep_order]
+        self._sweep_position = 0
+        self._may_sweep = may_sweep
+        self.sweep = bool(sweep)
         self._closed = False
+        self._touched = 0.0
         self._thread: threading.Thread | None = None
-        #: Points whose maps this prefetcher computed (for tests and the benchmark).
+        #: Points whose maps this prefetcher computed, in order (for tests and the benchmark).
         self.computed: list[int] = []
 
+    # ---- wishes ---------------------------------------------------------------------------
     def hovered(self, index: int) -> None:
-        """The pointer rests on point `index`: compute its map next (replacing an older wish)."""
+        """The pointer rests on point `index`: its map comes next (replacing an older hover)."""
         with self._condition:
-            if self._closed:
-                return
-            self._wanted = int(index)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._work, name="nbviz-lens-prefetch", daemon=True)
-                self._thread.start()
-            self._condition.notify()
+            self._hovered = int(index)
+            self._wake()
+
+    def clicked_near(self, neighbours: Sequence[int]) -> None:
+        """A point was clicked: prepare these points (its layout neighbours) after any hover."""
+        with self._condition:
+            self._nearby = [int(i) for i in neighbours]
+            self._wake()
+
+    def touched(self) -> None:
+        """The explorer was just used (image, class, method...): hold back the background work for
+        QUIET_S so the user's own requests get the model first."""
+        with self._condition:
+            self._touched = time.monotonic()
+
+    def restart_sweep(self) -> None:
+        """The map choices changed (layer, method): the sweep starts over at the first point."""
+        with self._condition:
+            self._sweep_position = 0
+            self._wake()
+
+    def resume(self) -> None:
+        """Re-check whether the sweep may run (call when the t-SNE stops)."""
+        with self._condition:
+            self._wake()
+
+    def sweep_done(self) -> bool:
+        """Whether the sweep has passed every point at the current choices."""
+        with self._condition:
+            return self._sweep_position >= len(self._sweep_order)
 
     def close(self) -> None:
-        """Stop the worker after its current map."""
+        """Stop the worker after its current pass."""
         with self._condition:
             self._closed = True
             self._condition.notify()
 
+    # ---- worker ---------------------------------------------------------------------------
+    def _wake(self) -> None:
+        if self._closed:
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="nbviz-lens-prefetch", daemon=True)
+            self._thread.start()
+        self._condition.notify()
+
+    def _next_batch(self) -> list[int] | None:
+        """The next points to prepare, most urgent first; None when there is nothing to do now."""
+        if self._hovered is not None:
+            index, self._hovered = self._hovered, None
+            return [index]
+        if time.monotonic() - self._touched < QUIET_S:
+            return None
+        if self._nearby:
+            batch, self._nearby = self._nearby[:BATCH], self._nearby[BATCH:]
+            return batch
+        if self.sweep and self._sweep_position < len(self._sweep_order) and self._may_sweep():
+            batch = self._sweep_order[self._sweep_position:self._sweep_position + BATCH]
+            self._sweep_position += len(batch)
+            return batch
+        return None
+
     def _work(self) -> None:
         while True:
             with self._condition:
-                self._condition.wait_for(lambda: self._wanted is not None or self._closed)
+                batch = self._next_batch()
+                while batch is None and not self._closed:
+                    # Timed wait: the end of the t-SNE or of a quiet period is seen without a call.
+                    self._condition.wait(timeout=min(0.5, QUIET_S))
+                    batch = self._next_batch()
                 if self._closed:
                     return
-                index, self._wanted = self._wanted, None
+            missing = [i for i in batch if 0 <= i < self.explorer.n_images and not self.explorer.has_map(i)]
+            if not missing:
+                continue
             try:
-                if 0 <= index < self.explorer.n_images:
-                    self.explorer.compute_batch([index], upsample=False)
-                    self.computed.append(index)
+                self.explorer.compute_batch(missing, upsample=False)
+                self.computed.extend(missing)
             except Exception:  # a map the click will then compute (and report) itself
-                log.debug("prefetch of point %d failed", index, exc_info=True)
+                log.debug("prefetch of points %s failed", missing, exc_info=True)
+
+
+def layout_neighbours(layout: np.ndarray, index: int, count: int = NEIGHBOURS) -> list[int]:
+    """The `count` points nearest to point `index` in the 2-D / 3-D layout (itself excluded)."""
+    if not 0 <= index < len(layout) or len(layout) < 2:
+        return []
+    distances = ((layout - layout[index]) ** 2).sum(axis=1)
+    distances[index] = np.inf
+    count = min(count, len(layout) - 1)
+    nearest = np.argpartition(distances, count - 1)[:count]
+    return nearest[np.argsort(distances[nearest], kind="stable")].tolist()
+
+
+def sweep_order(n_points: int, first: Sequence[int]) -> list[int]:
+    """Every point once: the `first` ones (e.g. the misclassified) in order, then the rest."""
+    seen = set()
+    order = []
+    for i in list(first) + list(range(n_points)):
+        if i not in seen:
+            seen.add(i)
+            order.append(int(i))
+    return order

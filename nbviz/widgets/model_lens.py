@@ -25,10 +25,12 @@ from nbviz.widgets.cam_inputs import PreparedImage, to_pil
 from nbviz.widgets.kernel_thread import KernelThread
 from nbviz.widgets.lens_export import DEFAULT_MAX_IMAGES, shrunk
 from nbviz.widgets.lens_group import GroupResult, GroupWorker
-from nbviz.widgets.lens_prefetch import HoverPrefetcher
+from nbviz.widgets.lens_prefetch import MapPrefetcher, layout_neighbours, sweep_order
 from nbviz.widgets.link import LinkedViews
 
 COLOR_BY = ("label", "predicted", "confidence")
+#: Which maps ModelLens prepares before they are clicked (see `lens_prefetch`).
+PREFETCH = ("all", "near", "off")
 #: Longest side of the scatter's hover thumbnails: 48 px up to 2,000 images, 24 px above.
 THUMBNAIL_SIDE = (48, 24)
 DEFAULT_GROUP_LIMIT = 200
@@ -82,18 +84,23 @@ class ModelLens(LinkedViews):
         batch_size: int | None = None,
         progress: bool = True,
         autostart: bool = True,
+        prefetch: str = "all",
         **tsne_params: Any,
     ) -> None:
         """Run `model` once over `images` (`nbviz.features`), lay out the features with t-SNE and
         link the scatter to a lazily reading CAMExplorer. `batch_size` and `progress` go to
         `nbviz.features` (a progress bar over the images); with `autostart` the t-SNE starts at
-        once. Raises ModelLensError / FeaturesError (both ValueErrors) naming the fix for bad input,
-        before any widget is shown."""
+        once. `prefetch`: which maps are prepared before they are clicked (`lens_prefetch`): "all"
+        (the hovered point, a clicked point's neighbours, then every point while the t-SNE is not
+        running), "near" (the first two only) or "off". Raises ModelLensError / FeaturesError (both
+        ValueErrors) naming the fix for bad input, before any widget is shown."""
         from nbviz.lens import features as compute_features
         from nbviz.lens.image_sources import image_source
         from nbviz.widgets.cam_explorer import CAMExplorer
         from nbviz.widgets.tsne_scatter import TSNEScatter
 
+        if prefetch not in PREFETCH:
+            raise ModelLensError(f"prefetch must be one of {', '.join(map(repr, PREFETCH))}, got {prefetch!r}")
         source = image_source(images)
         given_labels = _label_array(labels, len(source))
         thumbnails: list[np.ndarray] = []
@@ -141,11 +148,20 @@ class ModelLens(LinkedViews):
             raise
         self._kernel = KernelThread()
         self._group = GroupWorker(explorer, lambda result: self._kernel.call(lambda: self._show_group(result), key="group"))
-        self._prefetch = HoverPrefetcher(explorer)
+        self._prefetch_near = prefetch != "off"
+        self._prefetch = MapPrefetcher(
+            explorer, sweep_order=sweep_order(len(feats), scatter.ringed),
+            may_sweep=lambda: scatter.status != "running", sweep=prefetch == "all")
         self.on_msg(self._on_message)
         scatter.on_msg(self._on_scatter_message)
         scatter.observe(self._on_lasso, "selection")
+        scatter.observe(self._on_focus_prefetch, "focus")
+        scatter.observe(lambda _change: self._prefetch.resume(), "status")
         explorer.observe(self._on_map_choice, ["layer", "method"])
+        explorer.observe(lambda _change: self._prefetch.touched(),
+                         ["image_index", "target", "layer", "method", "versus", "extra_targets"])
+        if prefetch == "all":
+            self._prefetch.resume()
         self._apply_color()
         if autostart:
             scatter.start()
@@ -222,7 +238,13 @@ class ModelLens(LinkedViews):
     def _on_lasso(self, change: dict) -> None:
         self._group.start(change["new"], self.group_limit)
 
+    def _on_focus_prefetch(self, change: dict) -> None:
+        """A clicked point: prepare the maps of its layout neighbours (likely the next clicks)."""
+        if change["new"] >= 0 and self._prefetch_near:
+            self._prefetch.clicked_near(layout_neighbours(self.scatter.embedding, change["new"]))
+
     def _on_map_choice(self, _change: dict) -> None:
+        self._prefetch.restart_sweep()
         if self.scatter.selection:
             self._group.start(self.scatter.selection, self.group_limit)
 
@@ -238,7 +260,7 @@ class ModelLens(LinkedViews):
 
     def _on_scatter_message(self, _widget: Any, content: Any, _buffers: list) -> None:
         """The scatter's "hover": prepare that point's map before it is clicked (lens_prefetch)."""
-        if isinstance(content, dict) and content.get("type") == "hover":
+        if isinstance(content, dict) and content.get("type") == "hover" and self._prefetch_near:
             self._prefetch.hovered(int(content.get("index", -1)))
 
     def _on_message(self, _widget: Any, content: Any, _buffers: list) -> None:

@@ -21,7 +21,18 @@ N = 120
 @pytest.fixture(scope="module")
 def lens(digits_example):
     made = nbviz.ModelLens(digits_example.model, list(digits_example.images[:N]), labels=digits_example.labels[:N],
-                           classes=digits_example.classes, progress=False, autostart=False, random_state=0, n_iter=250)
+                           classes=digits_example.classes, progress=False, autostart=False, random_state=0, n_iter=250,
+                           prefetch="off")  # nothing computed behind the tests' backs: they decide what is cached
+    yield made
+    made.close()
+
+
+@pytest.fixture(scope="module")
+def near_lens(digits_example):
+    """A lens that prepares the hovered point's map and a clicked point's neighbours (no sweep)."""
+    made = nbviz.ModelLens(digits_example.model, list(digits_example.images[:N]), labels=digits_example.labels[:N],
+                           classes=digits_example.classes, progress=False, autostart=False, random_state=0, n_iter=250,
+                           prefetch="near")
     yield made
     made.close()
 
@@ -111,10 +122,11 @@ def test_group_reports_progress_and_stops_on_cancel(lens, monkeypatch):
     assert lens.wait_group(10)
 
 
-def test_hovering_a_point_prepares_its_map_before_the_click(lens):
+def test_hovering_a_point_prepares_its_map_before_the_click(near_lens):
     import time
 
-    point = 117  # in no group of the other tests, so not cached yet
+    lens = near_lens
+    point = 117
     explorer = lens.explorer
     key = f"{point}|{explorer.layer}|{int(lens.features.predicted[point])}|{explorer.method}"
     assert explorer._cached(key) is None
@@ -128,6 +140,72 @@ def test_hovering_a_point_prepares_its_map_before_the_click(lens):
     np.testing.assert_allclose(prepared, expected, atol=1e-5)
     lens.scatter.focus = point  # the click then finds the map in the cache
     assert explorer.compute() is not None and explorer._cached(key) is prepared
+
+
+def wait_until(condition, timeout: float = 30.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def test_a_click_prepares_the_maps_of_the_points_around_it(near_lens):
+    from nbviz.widgets.lens_prefetch import NEIGHBOURS, layout_neighbours
+
+    lens = near_lens
+    point = 33
+    layout = lens.scatter.embedding
+    around = layout_neighbours(layout, point)
+    distances = ((layout - layout[point]) ** 2).sum(1)
+    distances[point] = np.inf
+    assert len(around) == NEIGHBOURS and sorted(distances[around]) == list(distances[around])
+    assert distances[around].max() <= np.sort(distances)[NEIGHBOURS - 1], "the nearest ones, nearest first"
+    lens.scatter.focus = point
+    assert wait_until(lambda: all(lens.explorer.has_map(i) for i in around))
+    assert set(around) <= set(lens._prefetch.computed)
+
+
+def test_the_idle_sweep_prepares_every_map_mistakes_first_and_waits_for_the_tsne(digits_example):
+    from nbviz.widgets.lens_prefetch import MapPrefetcher
+
+    n = 30
+    lens = nbviz.ModelLens(digits_example.model, list(digits_example.images[:n]), labels=digits_example.labels[:n],
+                           progress=False, autostart=False, random_state=0, n_iter=250, perplexity=5)
+    try:
+        assert wait_until(lens._prefetch.sweep_done) and wait_until(lambda: all(map(lens.explorer.has_map, range(n))))
+        computed = lens._prefetch.computed
+        assert sorted(computed) == list(range(n)), "each map once"
+        mistakes = lens.misclassified
+        assert computed[:len(mistakes)] == mistakes, "the misclassified points come first"
+        key = lens.explorer._choice(None, int(lens.features.predicted[7]), None, 7).key
+        cached = lens.explorer._cached(key)
+        lens.scatter.focus = 7  # a click: the map is painted from the cache, no pass through the model
+        lens.explorer.compute()
+        assert lens.explorer._cached(key) is cached
+        lens.explorer.method = "gradcam++"  # another method: the sweep starts over
+        assert wait_until(lambda: all(map(lens.explorer.has_map, range(n))))
+        # While the t-SNE runs (may_sweep False) nothing is swept; once it stops, everything is.
+        lens._prefetch.sweep = False
+        lens.explorer.method = "layercam"  # nothing cached for this method yet
+        running = [True]
+        prefetcher = MapPrefetcher(lens.explorer, sweep_order=range(6), may_sweep=lambda: not running[0])
+        try:
+            prefetcher.resume()
+            assert not wait_until(lambda: prefetcher.computed, timeout=1.0)
+            running[0] = False
+            assert wait_until(prefetcher.sweep_done) and wait_until(lambda: len(prefetcher.computed) == 6)
+            assert all(map(lens.explorer.has_map, range(6)))
+        finally:
+            prefetcher.close()
+    finally:
+        lens.close()
+
+
+def test_prefetch_choices_are_checked(digits_example):
+    with pytest.raises(ModelLensError, match=r"prefetch must be one of 'all', 'near', 'off', got 'some'"):
+        nbviz.ModelLens(digits_example.model, list(digits_example.images[:20]), progress=False, prefetch="some")
 
 
 def test_colour_by_label_prediction_or_confidence(lens, digits_example):
