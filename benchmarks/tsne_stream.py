@@ -317,6 +317,53 @@ def print_search_table(rows: list[dict]) -> None:
               f"{row['drawMs']:>15.1f} | {'ok' if row['ms'] < 50 else 'MISS'}")
 
 
+class FakeBrowser:
+    """Stands for a 60 Hz browser and the kernel's message loop: every frame `widget` sends is
+    acknowledged one 60 Hz frame later, from a thread of its own."""
+
+    def __init__(self, widget) -> None:
+        self.widget = widget
+        self.sent: list[int] = []
+        self._acks: queue.Queue = queue.Queue()
+        widget.send = self._receive
+        self._thread = threading.Thread(target=self._ack_loop, daemon=True)
+        self._thread.start()
+
+    def _receive(self, content, buffers=None) -> None:
+        self.sent.append(len(buffers[0]) if buffers else 0)
+        if isinstance(content, dict) and "seq" in content:
+            self._acks.put((time.perf_counter() + 1 / 60, content["seq"]))
+
+    def _ack_loop(self) -> None:
+        while True:
+            due, seq = self._acks.get()
+            if seq is None:
+                return
+            time.sleep(max(0.0, due - time.perf_counter()))
+            self.widget._handle_message(self.widget, {"type": "ack", "seq": seq}, [])
+
+    def close(self) -> None:
+        self._acks.put((0.0, None))
+
+
+def time_streamed(widget, browser: FakeBrowser, iterations: int) -> tuple[float, float]:
+    """(iterations/s, frames sent/s) of `widget` streaming `iterations` iterations to `browser`.
+
+    Polls rarely (a tight polling loop would compete with the worker for the GIL) and counts the
+    iterations actually done in the time measured.
+    """
+    first, sent_before = widget.iteration, len(browser.sent)
+    start = time.perf_counter()
+    widget.start()
+    while widget.iteration - first < iterations:
+        time.sleep(0.05)
+    done, frames_sent, elapsed = widget.iteration - first, len(browser.sent) - sent_before, time.perf_counter() - start
+    widget.pause()
+    while widget.status != "paused":
+        time.sleep(0.05)
+    return done / elapsed, frames_sent / elapsed
+
+
 def optimizer_rows(iterations: int, rounds: int = 3) -> list[dict]:
     """Best of `rounds` interleaved timings: the optimizer alone, then inside a streaming widget."""
     from nbviz.data import digits
@@ -328,26 +375,7 @@ def optimizer_rows(iterations: int, rounds: int = 3) -> list[dict]:
     for name, X in (("digits 1,797", X_digits), ("mixture 20k", gaussian_mixture(20_000))):
         optimizer = TSNE(random_state=0, n_iter=10**7).optimizer(X)
         widget = TSNEScatter(X, random_state=0, n_iter=10**7, autostart=False)
-        sent = []
-        acks: queue.Queue = queue.Queue()
-
-        def browser(content, buffers=None):
-            """What the websocket does: hand the frame over; the page acks it one 60 Hz frame later."""
-            sent.append(len(buffers[0]))
-            acks.put((time.perf_counter() + 1 / 60, content["seq"]))
-
-        def page(widget=widget):
-            """One thread stands for the browser and the kernel's message loop that delivers acks."""
-            while True:
-                due, seq = acks.get()
-                if seq is None:
-                    return
-                time.sleep(max(0.0, due - time.perf_counter()))
-                widget._handle_message(widget, {"type": "ack", "seq": seq}, [])
-
-        page_thread = threading.Thread(target=page, daemon=True)
-        page_thread.start()
-        widget.send = browser
+        browser = FakeBrowser(widget)
         # Warm-up past any compilation (both phases) before timing.
         optimizer.run(30)
         widget.optimizer.run(30)
@@ -361,20 +389,6 @@ def optimizer_rows(iterations: int, rounds: int = 3) -> list[dict]:
             worker.join()
             return iterations / (time.perf_counter() - start)
 
-        def time_streamed() -> tuple[float, float]:
-            # Poll rarely (a tight polling loop would compete with the worker for the GIL) and
-            # count the iterations actually done in the time measured.
-            first, sent_before = widget.iteration, len(sent)
-            start = time.perf_counter()
-            widget.start()
-            while widget.iteration - first < iterations:
-                time.sleep(0.05)
-            done, frames_sent, elapsed = widget.iteration - first, len(sent) - sent_before, time.perf_counter() - start
-            widget.pause()
-            while widget.status != "paused":
-                time.sleep(0.05)
-            return done / elapsed, frames_sent / elapsed
-
         for round_index in range(rounds):
             # Alternate the order so drifting background load favours neither side.
             order = (0, 1) if round_index % 2 == 0 else (1, 0)
@@ -382,11 +396,11 @@ def optimizer_rows(iterations: int, rounds: int = 3) -> list[dict]:
                 if which == 0:
                     alone = max(alone, time_alone())
                 else:
-                    rate, frame_rate = time_streamed()
+                    rate, frame_rate = time_streamed(widget, browser, iterations)
                     if rate > streamed:
                         streamed, frames = rate, frame_rate
         widget.close()
-        acks.put((0.0, None))
+        browser.close()
         rows.append({"data": name, "alone": alone, "streamed": streamed, "frames": frames})
         print(f"  measured {name}: alone {alone:.1f} it/s, streaming {streamed:.1f} it/s", flush=True)
     return rows
