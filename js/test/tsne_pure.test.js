@@ -71,6 +71,18 @@ test("grid index finds the same nearest point as brute force", () => {
   }
 });
 
+test("grid index in 3-D: the point drawn on top under the cursor wins, else the nearest", () => {
+  // Point 0 sits exactly under the cursor but behind point 1, whose disc also covers the cursor.
+  const xy = new Float32Array([0, 0, 0.02, 0, 0.5, 0.5, -0.5, -0.5]);
+  const norm = { cx: 0, cy: 0, scale: 1 };
+  const depth = new Float32Array([-0.4, 0.3, 0.9, 0]);
+  const index = new GridIndex(xy, norm, depth);
+  assert.equal(index.nearest(0, 0, 0.05, 0.03), 1, "the front disc covering the cursor");
+  assert.equal(index.nearest(0, 0, 0.05, 0.01), 0, "no disc but point 0's covers it: the nearest");
+  assert.equal(new GridIndex(xy, norm).nearest(0, 0, 0.05, 0.03), 0, "2-D: the nearest");
+  assert.equal(index.nearest(0.3, 0.3, 0.05, 0.03), -1, "nothing within the radius");
+});
+
 test("frame inbox keeps only the newest frame and never goes back in sequence", () => {
   const inbox = new FrameInbox();
   assert.equal(inbox.put({ seq: 1 }), true);

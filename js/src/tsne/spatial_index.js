@@ -2,8 +2,9 @@
 // it is cheap to rebuild whenever the layout settles (and never rebuilt while points move).
 
 export class GridIndex {
-  /** Index world positions wx = (x - cx) * scale (same for y) of the interleaved layout `xy`. */
-  constructor(xy, norm) {
+  /** Index world positions wx = (x - cx) * scale (same for y) of the interleaved layout `xy`.
+   * `depth` (optional, one value per point, larger = nearer the camera) is a 3-D cloud's p_z. */
+  constructor(xy, norm, depth = null) {
     const n = xy.length / 2;
     const { cx, cy, scale } = norm;
     const wx = new Float32Array(n);
@@ -39,6 +40,7 @@ export class GridIndex {
     for (let i = 0; i < n; i += 1) order[fill[cellOf[i]]++] = i;
     this.starts = counts;
     this.order = order;
+    this.depth = depth && depth.length === n ? depth : null;
     this.wx = wx;
     this.wy = wy;
   }
@@ -49,14 +51,21 @@ export class GridIndex {
     return row * this.cols + col;
   }
 
-  /** Index of the point nearest to world (x, y) within world distance `radius`, or -1. */
-  nearest(x, y, radius) {
+  /**
+   * The point under world (x, y): with depth, the nearest to the camera among the points whose
+   * disc (world radius `cover`) contains (x, y), as it is the one drawn on top; otherwise (no
+   * depth, or no disc there) the point nearest to (x, y) within world distance `radius`. -1: none.
+   */
+  nearest(x, y, radius, cover = 0) {
     const c0 = Math.max(0, Math.floor((x - radius - this.xmin) / this.cellW));
     const c1 = Math.min(this.cols - 1, Math.floor((x + radius - this.xmin) / this.cellW));
     const r0 = Math.max(0, Math.floor((y - radius - this.ymin) / this.cellH));
     const r1 = Math.min(this.rows - 1, Math.floor((y + radius - this.ymin) / this.cellH));
+    const depth = this.depth;
+    const cover2 = Math.min(cover, radius) ** 2;
     let best = -1;
     let bestD2 = radius * radius;
+    let front = -1;
     for (let row = r0; row <= r1; row += 1) {
       for (let col = c0; col <= c1; col += 1) {
         const cell = row * this.cols + col;
@@ -66,9 +75,10 @@ export class GridIndex {
           const dy = this.wy[i] - y;
           const d2 = dx * dx + dy * dy;
           if (d2 <= bestD2) { bestD2 = d2; best = i; }
+          if (depth && d2 <= cover2 && (front < 0 || depth[i] > depth[front])) front = i;
         }
       }
     }
-    return best;
+    return front >= 0 ? front : best;
   }
 }

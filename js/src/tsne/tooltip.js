@@ -32,12 +32,14 @@ export class HoverTooltip {
     if (!view.displayed || !view.layoutIsStatic()) { this.hide(); return; }
     const layout = view.hitLayout();
     if (!this.index || this.indexKey !== layout.key) {
-      this.index = new GridIndex(layout.xy, layout.norm);
+      this.index = new GridIndex(layout.xy, layout.norm, layout.depth);
       this.indexKey = layout.key;
     }
     const [wx, wy] = screenToWorld(view.camera, view.width, view.height, sx, sy);
     const radiusPx = Math.max(6, view.pointSize() / 2 + 3);
-    const i = this.index.nearest(wx, wy, radiusPx / pixelsPerUnit(view.camera, view.width, view.height));
+    const perUnit = pixelsPerUnit(view.camera, view.width, view.height);
+    // In 3-D the point drawn on top under the cursor wins over a nearer-centred one behind it.
+    const i = this.index.nearest(wx, wy, radiusPx / perUnit, view.pointSize() / 2 / perUnit);
     if (i < 0 || !view.labels.isVisible(i)) { this.hide(); return; }
     if (i !== this.hovered) { this.hovered = i; this.fill(i); view.drawOverlay(); view.noteHover(i); }
     const tip = this.node;

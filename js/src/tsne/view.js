@@ -325,7 +325,8 @@ export class ScatterView {
   /** The layout on screen (for hit tests): PCA when the morph is past halfway, else layout 0. */
   hitLayout() {
     if (this.morph.value > 0.5 && this.pca.length === this.n * 2) return { xy: this.pca, norm: this.pcaNorm, key: "pca" };
-    return { xy: this.displayed, norm: this.displayedNorm, key: this.displayed };
+    const depth = this.dims === 3 ? this.depth : null;  // nearer points are drawn over farther ones
+    return { xy: this.displayed, norm: this.displayedNorm, key: this.displayed, depth };
   }
 
   /** Whether the layout on screen stays put (hover and the image cache need that). */
