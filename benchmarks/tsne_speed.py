@@ -237,8 +237,7 @@ def quality(X, layouts: dict[str, "object"], exact_max: int) -> dict[str, tuple[
         result = {}
         for name, layout in layouts.items():
             layout_nn = exact_search(torch.as_tensor(np.ascontiguousarray(layout), dtype=torch.float32), 10, sample)
-            kept = (data_nn.unsqueeze(2) == layout_nn.unsqueeze(1)).any(dim=2).double().mean()
-            result[name] = (None, float(kept))
+            result[name] = (None, kept_share(data_nn, layout_nn))
         return result
     run = TSNE(random_state=0, device="cpu", neighbors="exact").optimizer(X)
     P = run.affinities.to(torch.device("cpu"), torch.float64)
@@ -248,9 +247,13 @@ def quality(X, layouts: dict[str, "object"], exact_max: int) -> dict[str, tuple[
         y = torch.as_tensor(np.ascontiguousarray(layout), dtype=torch.float64)
         _, z = exact_repulsion(y) if len(y) <= 50_000 else fft_repulsion(y, box_width=0.25)
         layout_nn = exact_search(y, 10)
-        kept = (data_nn.unsqueeze(2) == layout_nn.unsqueeze(1)).any(dim=2).double().mean()
-        result[name] = (kl_divergence(y, P, float(z)), float(kept))
+        result[name] = (kl_divergence(y, P, float(z)), kept_share(data_nn, layout_nn))
     return result
+
+
+def kept_share(data_nn, layout_nn) -> float:
+    """Mean share of each row's data neighbours that are among its layout neighbours."""
+    return float((data_nn.unsqueeze(2) == layout_nn.unsqueeze(1)).any(dim=2).double().mean())
 
 
 def measure(spec: dict, cache_dir: str) -> dict:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .neighbors import index_dtype
+
 #: Bisection stops once |H_i - log(perplexity)| <= this for every row (H in nats).
 ENTROPY_TOLERANCE = 1e-5
 _MAX_BISECTION_STEPS = 200
@@ -42,10 +44,8 @@ def calibrate_conditional(
     n, k = sq_distances.shape
     p = torch.empty((n, k), dtype=dtype, device=sq_distances.device)
     beta = torch.empty(n, dtype=torch.float64, device=sq_distances.device)
-    block = max(1, _BLOCK_ELEMENTS // max(1, k))
-    for start in range(0, n, block):
-        stop = min(n, start + block)
-        p[start:stop], beta[start:stop] = _calibrate_rows(sq_distances[start:stop], perplexity)
+    for rows in _row_blocks(n, k):
+        p[rows], beta[rows] = _calibrate_rows(sq_distances[rows], perplexity)
     return p, beta
 
 
@@ -138,7 +138,7 @@ def joint_probabilities(
     """
     n, k = indices.shape
     device = indices.device
-    neighbours = indices.to(torch.int32 if n < 2**31 else torch.int64)
+    neighbours = indices.to(index_dtype(n))
     reverse, mutual = _reverse_conditionals(neighbours, conditional)
     incoming = torch.zeros(n, dtype=torch.int64, device=device)
     total = torch.zeros((), dtype=torch.float64, device=device)
@@ -147,24 +147,24 @@ def joint_probabilities(
         incoming += torch.bincount(neighbours[rows][one_way], minlength=n)
         block = conditional[rows].to(torch.float64)
         total += block.sum() + reverse[rows].sum(dtype=torch.float64) + block[one_way].sum()
-    layout = _TableLayout(incoming + k, n)
+    layout = _TableLayout(incoming + k, n, dtype)
     total = float(total)  # sum of p_{j|i} + p_{i|j} over ordered pairs: 2N up to rounding
     entropy = 0.0
     filled = k + torch.zeros(n, dtype=torch.int64, device=device)  # next free slot of each point
     for rows in _row_blocks(n, k):
         owners = torch.arange(rows.start, rows.stop, device=device).unsqueeze(1).expand(-1, k)
         forward = (conditional[rows].to(torch.float64) + reverse[rows]) / total
-        layout.place(owners, torch.arange(k, device=device).expand_as(owners), neighbours[rows], forward, dtype)
+        layout.place(owners, torch.arange(k, device=device).expand_as(owners), neighbours[rows], forward)
         entropy += float(torch.xlogy(forward, forward).sum())
         one_way = ~mutual[rows]
         destinations = neighbours[rows][one_way].long()
         slots = filled[destinations] + _rank_among_equal(destinations)
         filled += torch.bincount(destinations, minlength=n)
         backward = conditional[rows][one_way].to(torch.float64) / total
-        layout.place(destinations, slots, owners[one_way], backward, dtype)
+        layout.place(destinations, slots, owners[one_way], backward)
         entropy += float(torch.xlogy(backward, backward).sum())
     return SparseAffinities(
-        table=layout.table, weights=layout.weights(dtype), row_owner=layout.row_owner, n_points=n,
+        table=layout.table, weights=layout.weights, row_owner=layout.row_owner, n_points=n,
         entropy_term=entropy, perplexity=perplexity,
     )
 
@@ -218,35 +218,25 @@ class _TableLayout:
 
     Point i's slot s (0 <= s < degree_i) lies in row i at column s while s < W, else in row
     extra_start[i] + s // W - 1 at column s % W; W minimises the table's cost (_table_width).
-    Unfilled slots keep pointing at their owner with weight 0.
+    Unfilled slots keep pointing at their owner with weight 0; weights are stored in `dtype`.
     """
 
-    def __init__(self, degree: torch.Tensor, n: int):
-        device = degree.device
+    def __init__(self, degree: torch.Tensor, n: int, dtype: torch.dtype):
         self.width = _table_width(degree)
         extra = torch.div(degree - 1, self.width, rounding_mode="floor").clamp_min(0)
         self.extra_start = n + torch.cumsum(extra, 0) - extra
-        index_dtype = torch.int32 if n < 2**31 else torch.int64
-        points = torch.arange(n, device=device, dtype=index_dtype)
+        points = torch.arange(n, device=degree.device, dtype=index_dtype(n))
         self.row_owner = torch.cat([points, torch.repeat_interleave(points, extra)])
         self.table = self.row_owner.unsqueeze(1).repeat(1, self.width)
-        self._weights: torch.Tensor | None = None
+        self.weights = torch.zeros(self.table.shape, dtype=dtype, device=degree.device)
 
-    def place(self, owners: torch.Tensor, slots: torch.Tensor, others: torch.Tensor, values: torch.Tensor,
-              dtype: torch.dtype) -> None:
-        """Write p(owner, other) = value into slot `slots` of each owner (all (E,) or same-shape)."""
-        if self._weights is None:
-            self._weights = torch.zeros(self.table.shape, dtype=dtype, device=self.table.device)
+    def place(self, owners: torch.Tensor, slots: torch.Tensor, others: torch.Tensor, values: torch.Tensor) -> None:
+        """Write p(owner, other) = value into slot `slots` of each owner (all of one shape)."""
         chunk = torch.div(slots, self.width, rounding_mode="floor")
         row = torch.where(chunk == 0, owners, self.extra_start[owners] + chunk - 1)
         column = slots - chunk * self.width
         self.table[row, column] = others.to(self.table.dtype)
-        self._weights[row, column] = values.to(dtype)
-
-    def weights(self, dtype: torch.dtype) -> torch.Tensor:
-        if self._weights is None:
-            return torch.zeros(self.table.shape, dtype=dtype, device=self.table.device)
-        return self._weights
+        self.weights[row, column] = values.to(self.weights.dtype)
 
 
 def _table_width(degree: torch.Tensor) -> int:

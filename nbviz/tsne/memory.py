@@ -5,13 +5,12 @@ A run's memory peaks in one of two phases. The neighbour search holds a centred 
 data, the HNSW index when the search is approximate (about 4 D + 8 * 2 * HNSW_DEGREE bytes per
 point) and the N x k int32 indices and float32 distances it returns (8 bytes per pair). Building
 P then holds the indices, p_{j|i}, p_{i|j}, the mutual-pair flags and the final table (8 bytes
-per slot, one slot per pair and direction), all N x k arrays of 4 bytes or less, plus work blocks
-of fixed size. Measured on a random graph of 200,000 points x 90 neighbours, where almost no pair
+per slot, one slot per pair and direction): N x k arrays of 4 bytes or less, the table, and work
+blocks of fixed size. Measured on a random graph of 200,000 points x 90 neighbours, where almost no pair
 is mutual (the most slots a graph can need): 39 bytes per directed pair including the search's
 8, so PAIR_BYTES = 40 (tests/tsne/test_memory.py checks it). A million points at perplexity 30
-need about 3.9 GB. A run whose estimate
-exceeds the memory free now fails before any work with a TSNEError that gives both numbers and the
-fixes.
+need about 3.9 GB. A run whose estimate exceeds the memory free now fails before any work with a
+TSNEError that gives both numbers and the fixes.
 """
 from __future__ import annotations
 

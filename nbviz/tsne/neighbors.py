@@ -43,6 +43,11 @@ _QUERY_CHUNK = 1 << 16
 _BLOCK_ELEMENTS = 1 << 24
 
 
+def index_dtype(n_points: int) -> torch.dtype:
+    """int32 for indices into fewer than 2^31 points (half the memory of int64), else int64."""
+    return torch.int32 if n_points < 2**31 else torch.int64
+
+
 @dataclass(frozen=True)
 class Neighbors:
     """The k nearest other points of every row, nearest first.
@@ -75,14 +80,13 @@ def nearest_neighbors(X: torch.Tensor, k: int, method: str = "auto", seed: int =
     if method not in ("auto", "exact", "approx"):
         raise TSNEError(f"unknown neighbour method {method!r}; use 'auto', 'exact' or 'approx'")
     method = search_method(n, dim, X.device, method)
-    Xc = X - X.mean(dim=0)  # centring keeps the ranking expression well conditioned
+    Xc = centred(X)
     found = _checked_hnsw_search(Xc, k, seed) if method == "approx" and n > RECALL_SAMPLE else None
     if found is None:
         indices, found_by, recall = exact_search(Xc, k), "exact", 1.0
     else:
         (indices, recall), found_by = found, "hnsw"
-    if n < 2**31:
-        indices = indices.to(torch.int32)
+    indices = indices.to(index_dtype(n))
     sq_distances = pair_sq_distances(Xc, Xc, indices, dtype=torch.float32)
     _sort_rows_by_distance(sq_distances, indices)
     return Neighbors(indices, sq_distances, found_by, recall)
@@ -95,6 +99,12 @@ def _sort_rows_by_distance(sq_distances: torch.Tensor, indices: torch.Tensor) ->
         values, order = torch.sort(sq_distances[start:start + block], dim=1, stable=True)
         sq_distances[start:start + block] = values
         indices[start:start + block] = torch.gather(indices[start:start + block], 1, order)
+
+
+def centred(X: torch.Tensor) -> torch.Tensor:
+    """X - mean(X): the search ranks and measures distances on this copy (centring keeps the
+    ranking expression well conditioned), so distances recomputed later from it agree exactly."""
+    return X - X.mean(dim=0)
 
 
 def search_method(n_points: int, n_features: int, device: torch.device, method: str = "auto") -> str:
@@ -208,7 +218,7 @@ def _search_without_self(index, data: np.ndarray, rows: np.ndarray, k: int) -> n
     arrays stay small next to the (rows, k) result. Rows the index could not fill (-1 entries,
     a disconnected graph) repeat their nearest find.
     """
-    result = np.empty((rows.size, k), dtype=np.int32 if data.shape[0] < 2**31 else np.int64)
+    result = torch.empty((rows.size, k), dtype=index_dtype(data.shape[0])).numpy()
     for start in range(0, rows.size, _QUERY_CHUNK):
         chunk = rows[start:start + _QUERY_CHUNK]
         _, found = index.search(data[chunk], k + 1)

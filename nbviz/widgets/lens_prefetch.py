@@ -14,7 +14,8 @@ current choices into the explorer's cache ahead of time, in this order of urgenc
 
 Each pass holds the model for one image, so a click that misses the cache waits for at most
 one image's pass; and the work of steps 2 and 3 waits until the explorer has been left alone for
-QUIET_S, so a class or method switch right after a click never queues behind it.
+QUIET_S, so a class or method switch right after a click never queues behind it. The worker
+sleeps until it is told of new work (or a quiet period ends): an idle lens costs nothing.
 """
 from __future__ import annotations
 
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("nbviz.lens")
 
-#: Images per prefetch pass (a click that finds no cached map waits for at most one pass).
-BATCH = 1
 #: Seconds the explorer must be left alone before neighbours and the sweep are prepared.
 QUIET_S = 0.5
 #: Layout neighbours of a clicked point whose maps are prepared next.
@@ -39,19 +38,21 @@ NEIGHBOURS = 8
 
 
 class MapPrefetcher:
-    """A daemon thread preparing maps: hovered point, then a clicked point's layout neighbours,
-    then (``sweep``) all points while `may_sweep()` says the kernel is otherwise idle."""
+    """A daemon thread preparing maps, one image at a time: with `near`, the hovered point and a
+    clicked point's layout neighbours; with `sweep`, then all points (in `sweep_order`) while
+    `may_sweep()` says the kernel is otherwise idle (call `resume()` when that may have changed)."""
 
     def __init__(self, explorer: CAMExplorer, *, sweep_order: Sequence[int] = (),
-                 may_sweep: Callable[[], bool] = lambda: True, sweep: bool = True) -> None:
+                 may_sweep: Callable[[], bool] = lambda: True, near: bool = True, sweep: bool = True) -> None:
         self.explorer = explorer
+        self.near = bool(near)
+        self.sweep = bool(sweep)
         self._condition = threading.Condition()
         self._hovered: int | None = None
         self._nearby: list[int] = []
         self._sweep_order = [int(i) for i in sweep_order]
         self._sweep_position = 0
         self._may_sweep = may_sweep
-        self.sweep = bool(sweep)
         self._closed = False
         self._touched = 0.0
         self._thread: threading.Thread | None = None
@@ -61,15 +62,17 @@ class MapPrefetcher:
     # ---- wishes ---------------------------------------------------------------------------
     def hovered(self, index: int) -> None:
         """The pointer rests on point `index`: its map comes next (replacing an older hover)."""
-        with self._condition:
-            self._hovered = int(index)
-            self._wake()
+        if self.near:
+            with self._condition:
+                self._hovered = int(index)
+                self._wake()
 
     def clicked_near(self, neighbours: Sequence[int]) -> None:
         """A point was clicked: prepare these points (its layout neighbours) after any hover."""
-        with self._condition:
-            self._nearby = [int(i) for i in neighbours]
-            self._wake()
+        if self.near:
+            with self._condition:
+                self._nearby = [int(i) for i in neighbours]
+                self._wake()
 
     def touched(self) -> None:
         """The explorer was just used (image, class, method...): hold back the background work for
@@ -94,7 +97,7 @@ class MapPrefetcher:
             return self._sweep_position >= len(self._sweep_order)
 
     def close(self) -> None:
-        """Stop the worker after its current pass."""
+        """Stop the worker after its current map."""
         with self._condition:
             self._closed = True
             self._condition.notify()
@@ -108,40 +111,40 @@ class MapPrefetcher:
             self._thread.start()
         self._condition.notify()
 
-    def _next_batch(self) -> list[int] | None:
-        """The next points to prepare, most urgent first; None when there is nothing to do now."""
+    def _next_point(self) -> tuple[int | None, float | None]:
+        """(the next point to prepare, most urgent first, or None; then how long to wait before
+        asking again: the rest of the quiet period, or None for "until woken")."""
         if self._hovered is not None:
             index, self._hovered = self._hovered, None
-            return [index]
-        if time.monotonic() - self._touched < QUIET_S:
-            return None
+            return index, None
+        background = bool(self._nearby) or (
+            self.sweep and self._sweep_position < len(self._sweep_order) and self._may_sweep())
+        quiet_left = QUIET_S - (time.monotonic() - self._touched)
+        if not background:
+            return None, None
+        if quiet_left > 0:
+            return None, quiet_left
         if self._nearby:
-            batch, self._nearby = self._nearby[:BATCH], self._nearby[BATCH:]
-            return batch
-        if self.sweep and self._sweep_position < len(self._sweep_order) and self._may_sweep():
-            batch = self._sweep_order[self._sweep_position:self._sweep_position + BATCH]
-            self._sweep_position += len(batch)
-            return batch
-        return None
+            return self._nearby.pop(0), None
+        self._sweep_position += 1
+        return self._sweep_order[self._sweep_position - 1], None
 
     def _work(self) -> None:
         while True:
             with self._condition:
-                batch = self._next_batch()
-                while batch is None and not self._closed:
-                    # Timed wait: the end of the t-SNE or of a quiet period is seen without a call.
-                    self._condition.wait(timeout=min(0.5, QUIET_S))
-                    batch = self._next_batch()
+                index, wait = self._next_point()
+                while index is None and not self._closed:
+                    self._condition.wait(timeout=wait)
+                    index, wait = self._next_point()
                 if self._closed:
                     return
-            missing = [i for i in batch if 0 <= i < self.explorer.n_images and not self.explorer.has_map(i)]
-            if not missing:
+            if not 0 <= index < self.explorer.n_images or self.explorer.has_map(index):
                 continue
             try:
-                self.explorer.compute_batch(missing, upsample=False)
-                self.computed.extend(missing)
+                self.explorer.compute_batch([index], upsample=False)
+                self.computed.append(index)
             except Exception:  # a map the click will then compute (and report) itself
-                log.debug("prefetch of points %s failed", missing, exc_info=True)
+                log.debug("prefetch of point %d failed", index, exc_info=True)
 
 
 def layout_neighbours(layout: np.ndarray, index: int, count: int = NEIGHBOURS) -> list[int]:
@@ -157,10 +160,4 @@ def layout_neighbours(layout: np.ndarray, index: int, count: int = NEIGHBOURS) -
 
 def sweep_order(n_points: int, first: Sequence[int]) -> list[int]:
     """Every point once: the `first` ones (e.g. the misclassified) in order, then the rest."""
-    seen = set()
-    order = []
-    for i in list(first) + list(range(n_points)):
-        if i not in seen:
-            seen.add(i)
-            order.append(int(i))
-    return order
+    return list(dict.fromkeys([*map(int, first), *range(n_points)]))

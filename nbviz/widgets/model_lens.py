@@ -148,10 +148,9 @@ class ModelLens(LinkedViews):
             raise
         self._kernel = KernelThread()
         self._group = GroupWorker(explorer, lambda result: self._kernel.call(lambda: self._show_group(result), key="group"))
-        self._prefetch_near = prefetch != "off"
         self._prefetch = MapPrefetcher(
             explorer, sweep_order=sweep_order(len(feats), scatter.ringed),
-            may_sweep=lambda: scatter.status != "running", sweep=prefetch == "all")
+            may_sweep=lambda: scatter.status != "running", near=prefetch != "off", sweep=prefetch == "all")
         self.on_msg(self._on_message)
         scatter.on_msg(self._on_scatter_message)
         scatter.observe(self._on_lasso, "selection")
@@ -240,7 +239,7 @@ class ModelLens(LinkedViews):
 
     def _on_focus_prefetch(self, change: dict) -> None:
         """A clicked point: prepare the maps of its layout neighbours (likely the next clicks)."""
-        if change["new"] >= 0 and self._prefetch_near:
+        if change["new"] >= 0:
             self._prefetch.clicked_near(layout_neighbours(self.scatter.embedding, change["new"]))
 
     def _on_map_choice(self, _change: dict) -> None:
@@ -260,7 +259,7 @@ class ModelLens(LinkedViews):
 
     def _on_scatter_message(self, _widget: Any, content: Any, _buffers: list) -> None:
         """The scatter's "hover": prepare that point's map before it is clicked (lens_prefetch)."""
-        if isinstance(content, dict) and content.get("type") == "hover" and self._prefetch_near:
+        if isinstance(content, dict) and content.get("type") == "hover":
             self._prefetch.hovered(int(content.get("index", -1)))
 
     def _on_message(self, _widget: Any, content: Any, _buffers: list) -> None:

@@ -195,6 +195,7 @@ def test_the_idle_sweep_prepares_every_map_mistakes_first_and_waits_for_the_tsne
             prefetcher.resume()
             assert not wait_until(lambda: prefetcher.computed, timeout=1.0)
             running[0] = False
+            prefetcher.resume()  # what the t-SNE's status change does in a lens
             assert wait_until(prefetcher.sweep_done) and wait_until(lambda: len(prefetcher.computed) == 6)
             assert all(map(lens.explorer.has_map, range(6)))
         finally:

@@ -171,6 +171,21 @@ def test_set_perplexity_recomputes_p_and_keeps_the_layout(data):
     assert run.perplexity == 5, "a rejected setting leaves the state alone"
 
 
+def test_a_large_run_recomputes_the_distances_a_perplexity_change_needs(data, monkeypatch):
+    """Above KEEP_DISTANCES_BYTES only the neighbour indices are kept; a perplexity change then
+    recomputes the distances from the same centred data the search used, so P is identical."""
+    import nbviz.tsne.optimizer as optimizer_module
+
+    kept = TSNE(perplexity=10, random_state=0).optimizer(data)
+    assert kept._knn.sq_distances is not None, "a small run keeps its distances"
+    monkeypatch.setattr(optimizer_module, "KEEP_DISTANCES_BYTES", 0)
+    dropped = TSNE(perplexity=10, random_state=0).optimizer(data)
+    assert dropped._knn.sq_distances is None
+    kept.set_perplexity(5)
+    dropped.set_perplexity(5)
+    assert torch.equal(dropped.affinities.to_dense(), kept.affinities.to_dense())
+
+
 def test_restart(data):
     run = TSNE(perplexity=10, random_state=0, init="random").optimizer(data)
     first_start = run.initial_embedding
