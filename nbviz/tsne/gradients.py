@@ -83,12 +83,17 @@ def attraction_table_eager(y: torch.Tensor, owner: torch.Tensor, table: torch.Te
 
 
 def attraction(y: torch.Tensor, P: SparseAffinities, table_kernel=attraction_table_eager) -> torch.Tensor:
-    """a_i = sum_j p_ij w_ij (y_i - y_j): per table row, then extra rows added to their owners."""
+    """a_i = sum_j p_ij w_ij (y_i - y_j): per table row, then extra rows added to their owners.
+
+    The extra rows go in by scatter_add_ with an expanded int64 index: on the CPU, index_add
+    along dim 0 with int32 indices copies row by row and took 20x longer (19 ms against 1 ms for
+    373k extra rows at N = 250,000)."""
     per_row = table_kernel(y, P.row_owner, P.table, P.weights)
     n = P.n_points
     if per_row.shape[0] == n:
         return per_row
-    return per_row[:n].index_add(0, P.row_owner[n:], per_row[n:])
+    owners = P.row_owner[n:].long().unsqueeze(1).expand(-1, per_row.shape[1])
+    return per_row[:n].clone().scatter_add_(0, owners, per_row[n:])
 
 
 def exact_repulsion(y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

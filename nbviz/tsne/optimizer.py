@@ -27,6 +27,7 @@ from .gradients import exact_repulsion, gradient, kl_divergence, repulsion
 from .init import pca_initialisation, random_initialisation
 from .inputs import as_matrix, resolve_device
 from .kernels import attraction_kernel
+from .locality import PointOrder, relabelled, renumbering_due
 from .memory import check_fits
 from .neighbors import Neighbors, centred, nearest_neighbors, pair_sq_distances, search_method
 from .scratch import Workspace
@@ -128,6 +129,7 @@ class TSNEOptimizer:
         self._method = config.method
         self._seed = self._draw_seed(config.random_state)
         self._knn: Neighbors | None = None
+        self._order: PointOrder | None = None  # the numbering self._P is kept in (None: the user's)
         self._initial = self._initial_layout(config.init)
         self._requested_perplexity = float(config.perplexity)
         self._P = self._affinities(self._requested_perplexity)
@@ -236,14 +238,29 @@ class TSNEOptimizer:
             momentum = EARLY_MOMENTUM if iteration < self._early_iter else FINAL_MOMENTUM
             kl = None
             if self.n_points >= 2:
-                grad, z = gradient(self._y, self._P, alpha, self._method, self._kernel)
+                if renumbering_due(iteration, self.n_points, self._device):
+                    self._renumber()
+                layout = self._layout_in_p_order()
+                grad, z = gradient(layout, self._P, alpha, self._method, self._kernel)
                 if compute_kl:
-                    kl = kl_divergence(self._y, self._P, float(z))
+                    kl = kl_divergence(layout, self._P, float(z))
+                if self._order is not None:
+                    grad = self._order.to_user(grad)
                 self._apply(grad, lr, momentum)
             elif compute_kl:
                 kl = 0.0
             self._iteration += 1
             return Frame(self._iteration, self._y, kl, alpha, self._phase(iteration))
+
+    def _layout_in_p_order(self) -> torch.Tensor:
+        """The layout with its rows in the numbering P is kept in (see nbviz.tsne.locality)."""
+        return self._y if self._order is None else self._order.to_internal(self._y)
+
+    def _renumber(self) -> None:
+        """Renumber P's points along the current layout's Z-order curve (nbviz.tsne.locality)."""
+        inner = PointOrder.along(self._layout_in_p_order())
+        self._P = relabelled(self._P, inner.order)
+        self._order = inner if self._order is None else self._order.then(inner)
 
     def _apply(self, grad: torch.Tensor, lr: float, momentum: float) -> None:
         """One momentum_step with steps clipped to MAX_STEP_NORM, then re-centring (in place)."""
@@ -288,6 +305,7 @@ class TSNEOptimizer:
         check_positive("perplexity", value)
         with self._lock:
             self._P = self._affinities(float(value))
+            self._order = None
             self._requested_perplexity = float(value)
 
     def add_points(
@@ -339,13 +357,14 @@ class TSNEOptimizer:
             if self._data is not batch.reference:
                 raise TSNEError("these points were prepared for this run before points were added to it; "
                                 "prepare them again")
-            kept = (self._data, self._knn, self._P, self._kernel, getattr(self, "_k", None))
+            kept = (self._data, self._knn, self._P, self._order, self._kernel, getattr(self, "_k", None))
             self._data, self._knn = torch.cat([batch.reference, batch.data]), None
             try:
                 self._P = self._affinities(self._requested_perplexity)
+                self._order = None
                 self._kernel = attraction_kernel(self._data.shape[0], self._device)
             except BaseException:
-                self._data, self._knn, self._P, self._kernel, self._k = kept
+                self._data, self._knn, self._P, self._order, self._kernel, self._k = kept
                 raise
             placed = batch.layout.to(self._y.dtype)
             self._y = torch.cat([self._y, placed])
@@ -444,8 +463,9 @@ class TSNEOptimizer:
 
     @property
     def affinities(self) -> SparseAffinities:
-        """The current sparse symmetric P."""
-        return self._P
+        """The current sparse symmetric P, numbered as the input rows."""
+        with self._lock:
+            return self._P if self._order is None else relabelled(self._P, self._order.rank)
 
     @property
     def method(self) -> str:
@@ -462,13 +482,15 @@ class TSNEOptimizer:
         with self._lock, self._workspace.active():
             if self.n_points < 2:
                 return 0.0
-            _, z = repulsion(self._y, self._method)
-            return kl_divergence(self._y, self._P, float(z))
+            layout = self._layout_in_p_order()
+            _, z = repulsion(layout, self._method)
+            return kl_divergence(layout, self._P, float(z))
 
     def exact_kl_divergence(self) -> float:
         """KL(P || Q) with Z summed exactly over all pairs (O(N^2); for checks on moderate N)."""
         with self._lock, self._workspace.active():
             if self.n_points < 2:
                 return 0.0
-            _, z = exact_repulsion(self._y)
-            return kl_divergence(self._y, self._P, float(z))
+            layout = self._layout_in_p_order()
+            _, z = exact_repulsion(layout)
+            return kl_divergence(layout, self._P, float(z))

@@ -1,0 +1,115 @@
+"""Numbering points along the layout so that the gradient's gathers stay in cache.
+
+The attraction reads y at every neighbour in P's table, and the FFT repulsion spreads every
+point onto grid nodes and reads them back. With points numbered as the user gave them, each
+read lands anywhere in y or the grid: at N = 250,000 the table pass was bound by those scattered
+reads. Numbered along a Z-order (Morton) curve over the layout, a point's neighbours, which
+after the early phase sit next to it in the layout, sit next to it in memory too, and
+consecutive points touch the same grid cells.
+
+The optimizer keeps its layout in the user's order and only P in the curve's order: each step
+gathers y into that order (N x d numbers), and scatters the gradient back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .affinities import SparseAffinities
+
+#: Bits per axis of the Z-order key: a 1024 x 1024 (2-D) or 1024^3 (3-D) lattice over the layout.
+MORTON_BITS = 10
+#: Table rows relabelled per block, so the int64 index temporaries stay small (a million points'
+#: table holds ~140M slots).
+_RELABEL_ROWS = 1 << 16
+
+
+def morton_order(y: torch.Tensor, bits: int = MORTON_BITS) -> torch.Tensor:
+    """Point indices sorted by Z-order key: each coordinate quantised to `bits` bits over the
+    layout's bounding box, q_c = floor((y_c - min_c) / (max_c - min_c) * (2^bits - 1)), and the
+    key's bit b*d + c taken from bit b of q_c. Ties keep the original order (stable sort)."""
+    low = y.min(dim=0).values
+    extent = (y.max(dim=0).values - low).clamp_min(torch.finfo(y.dtype).tiny)
+    quantised = ((y - low) / extent * (2**bits - 1)).long()
+    dim = y.shape[1]
+    key = torch.zeros(y.shape[0], dtype=torch.long, device=y.device)
+    for bit in range(bits):
+        for axis in range(dim):
+            key |= ((quantised[:, axis] >> bit) & 1) << (bit * dim + axis)
+    return torch.sort(key, stable=True).indices
+
+
+def inverse_permutation(order: torch.Tensor) -> torch.Tensor:
+    """rank with rank[order[j]] = j."""
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(order.numel(), dtype=order.dtype, device=order.device)
+    return rank
+
+
+def relabelled(P: SparseAffinities, order: torch.Tensor) -> SparseAffinities:
+    """P with point order[j] renamed j.
+
+    Row j of the new table is the old row order[j], with every entry e replaced by rank[e]
+    (rank = inverse of order); the extra rows follow, sorted (stably) by their new owner so a
+    point's rows stay together. The same pairs and weights, so the gradient and KL are
+    unchanged up to the order of floating-point additions.
+    """
+    n = P.n_points
+    rank = inverse_permutation(order).to(P.table.dtype)
+    new_owner_of_extra = rank.index_select(0, P.row_owner[n:])
+    extra_rows = torch.sort(new_owner_of_extra, stable=True).indices + n
+    rows = torch.cat([order.to(torch.long), extra_rows.to(torch.long)])
+    table = torch.empty_like(P.table)
+    weights = torch.empty_like(P.weights)
+    for start in range(0, rows.numel(), _RELABEL_ROWS):
+        block = rows[start : start + _RELABEL_ROWS]
+        old = P.table.index_select(0, block)
+        table[start : start + block.numel()] = rank.index_select(0, old.reshape(-1)).view_as(old)
+        weights[start : start + block.numel()] = P.weights.index_select(0, block)
+    row_owner = torch.cat([torch.arange(n, dtype=P.row_owner.dtype, device=P.row_owner.device),
+                           new_owner_of_extra.index_select(0, extra_rows - n)])
+    return SparseAffinities(table, weights, row_owner, n, P.entropy_term, P.perplexity)
+
+
+@dataclass(frozen=True)
+class PointOrder:
+    """The numbering P is kept in: internal point j is the user's point `order[j]`, and the user's
+    point i is internal point `rank[i]`."""
+
+    order: torch.Tensor
+    rank: torch.Tensor
+
+    @staticmethod
+    def along(y: torch.Tensor) -> "PointOrder":
+        """The Z-order numbering of layout y (see morton_order)."""
+        order = morton_order(y)
+        return PointOrder(order, inverse_permutation(order))
+
+    def then(self, inner: "PointOrder") -> "PointOrder":
+        """This numbering followed by `inner`, a renumbering of this one's internal points."""
+        order = self.order.index_select(0, inner.order)
+        return PointOrder(order, inverse_permutation(order))
+
+    def to_internal(self, values: torch.Tensor) -> torch.Tensor:
+        """Rows of `values` (in the user's order) in the internal order."""
+        return values.index_select(0, self.order)
+
+    def to_user(self, values: torch.Tensor) -> torch.Tensor:
+        """Rows of `values` (in the internal order) back in the user's order."""
+        return values.index_select(0, self.rank)
+
+
+#: Renumber from this many points on (on the CPU). Measured on warped digits, 750 iterations on 2
+#: cores: 5,000 points no gain, 10,000 about 5%, 20,000 25% (12.5 s -> 9.3 s), 250,000 23% (109 s -> 84 s).
+LOCALITY_MIN_POINTS = 15_000
+#: Renumber every this many iterations: the layout forms during early exaggeration and then
+#: mostly expands, so a numbering stays good for a while; each costs about one table pass.
+RENUMBER_EVERY = 125
+
+
+def renumbering_due(iteration: int, n_points: int, device: torch.device) -> bool:
+    """Whether the optimizer renumbers P's points before this iteration (CPU runs of at least
+    LOCALITY_MIN_POINTS points, every RENUMBER_EVERY iterations from the first multiple on)."""
+    return (device.type == "cpu" and n_points >= LOCALITY_MIN_POINTS
+            and iteration > 0 and iteration % RENUMBER_EVERY == 0)
