@@ -48,28 +48,35 @@ def inverse_permutation(order: torch.Tensor) -> torch.Tensor:
 
 
 def relabelled(P: SparseAffinities, order: torch.Tensor) -> SparseAffinities:
-    """P with point order[j] renamed j.
+    """P with point order[j] renamed j, as a new SparseAffinities (P is not changed).
 
     Row j of the new table is the old row order[j], with every entry e replaced by rank[e]
     (rank = inverse of order); the extra rows follow, sorted (stably) by their new owner so a
     point's rows stay together. The same pairs and weights, so the gradient and KL are
     unchanged up to the order of floating-point additions.
     """
+    renumbered = SparseAffinities(P.table, P.weights, P.row_owner, P.n_points, P.entropy_term, P.perplexity)
+    renumber_in_place(renumbered, order)
+    return renumbered
+
+
+def renumber_in_place(P: SparseAffinities, order: torch.Tensor) -> None:
+    """Make P `relabelled(P, order)` by replacing its tensors one at a time: while the new
+    table is made, the old weights are not yet copied, so at most one of the two (R, W) arrays
+    exists twice (a million points' table and weights are ~0.6 GB each). Entries are renamed
+    in place by blocks of rows."""
     n = P.n_points
     rank = inverse_permutation(order).to(P.table.dtype)
     new_owner_of_extra = rank.index_select(0, P.row_owner[n:])
-    extra_rows = torch.sort(new_owner_of_extra, stable=True).indices + n
-    rows = torch.cat([order.to(torch.long), extra_rows.to(torch.long)])
-    table = torch.empty_like(P.table)
-    weights = torch.empty_like(P.weights)
-    for start in range(0, rows.numel(), _RELABEL_ROWS):
-        block = rows[start : start + _RELABEL_ROWS]
-        old = P.table.index_select(0, block)
-        table[start : start + block.numel()] = rank.index_select(0, old.reshape(-1)).view_as(old)
-        weights[start : start + block.numel()] = P.weights.index_select(0, block)
-    row_owner = torch.cat([torch.arange(n, dtype=P.row_owner.dtype, device=P.row_owner.device),
-                           new_owner_of_extra.index_select(0, extra_rows - n)])
-    return SparseAffinities(table, weights, row_owner, n, P.entropy_term, P.perplexity)
+    extra_rows = torch.sort(new_owner_of_extra, stable=True).indices
+    rows = torch.cat([order.to(torch.long), extra_rows + n])
+    P.row_owner = torch.cat([torch.arange(n, dtype=P.row_owner.dtype, device=P.row_owner.device),
+                             new_owner_of_extra.index_select(0, extra_rows)])
+    P.table = P.table.index_select(0, rows)
+    for start in range(0, P.table.shape[0], _RELABEL_ROWS):
+        block = P.table[start : start + _RELABEL_ROWS]
+        block.copy_(rank.index_select(0, block.reshape(-1)).view_as(block))
+    P.weights = P.weights.index_select(0, rows)
 
 
 @dataclass(frozen=True)

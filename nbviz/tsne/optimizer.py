@@ -27,7 +27,7 @@ from .gradients import exact_repulsion, gradient, kl_divergence, repulsion
 from .init import pca_initialisation, random_initialisation
 from .inputs import as_matrix, resolve_device
 from .kernels import attraction_kernel
-from .locality import PointOrder, relabelled, renumbering_due
+from .locality import PointOrder, relabelled, renumber_in_place, renumbering_due
 from .memory import check_fits
 from .neighbors import Neighbors, centred, nearest_neighbors, pair_sq_distances, search_method
 from .scratch import Workspace
@@ -259,7 +259,7 @@ class TSNEOptimizer:
     def _renumber(self) -> None:
         """Renumber P's points along the current layout's Z-order curve (nbviz.tsne.locality)."""
         inner = PointOrder.along(self._layout_in_p_order())
-        self._P = relabelled(self._P, inner.order)
+        renumber_in_place(self._P, inner.order)
         self._order = inner if self._order is None else self._order.then(inner)
 
     def _apply(self, grad: torch.Tensor, lr: float, momentum: float) -> None:
