@@ -20,8 +20,8 @@ from .affinities import SparseAffinities
 
 #: Bits per axis of the Z-order key: a 1024 x 1024 (2-D) or 1024^3 (3-D) lattice over the layout.
 MORTON_BITS = 10
-#: Table rows relabelled per block, so the int64 index temporaries stay small (a million points'
-#: table holds ~140M slots).
+#: Table rows whose entries are renamed per block, so the block's renamed copy stays small (a
+#: million points' table holds ~140M slots).
 _RELABEL_ROWS = 1 << 16
 
 
