@@ -1,4 +1,4 @@
-"""k nearest neighbours of every point: exact blocked search in torch, or faiss HNSW checked by sampling.
+"""k nearest neighbours of every point: exact brute-force search, or faiss HNSW checked by sampling.
 
 Real embeddings (word vectors, CNN features) are nearly uniform in high dimension: there the 90th
 neighbour of a point is often only ~10% farther than its first, and approximate indexes lose
@@ -6,6 +6,9 @@ many true neighbours at settings that look perfect on clustered synthetic data. 
 approximate path never trusts its settings: it measures recall on a seeded sample of queries
 against exact search, raises HNSW's search breadth until the sampled recall clears the target
 with a margin, and uses exact search instead when that would cost more than exact search itself.
+
+Exact search on the CPU is faiss's brute-force k-NN (one matrix product per block, then k-selection
+by heaps); elsewhere, and for float64 data, a blocked matrix product and top-k in torch.
 """
 from __future__ import annotations
 
@@ -18,24 +21,39 @@ import torch
 
 from .errors import TSNEError
 
-#: On the CPU exact search costs about N^2 * (D + TOPK_COST_CPU) * 1.6e-11 s on 2 cores (measured:
-#: the 30,522 x 384 MiniLM vocabulary 8.4 s, 70,000 x 50 points 18 s): the top-k selection costs
-#: as much as ~180 more dimensions of the product. "auto" searches exactly while that count stays
-#: within EXACT_BUDGET_CPU (about 10 s there: the vocabulary stays exact), else tries HNSW, which
-#: itself returns to exact search when that is cheaper at the recall it must reach.
-TOPK_COST_CPU = 180
+#: On the CPU exact search (faiss brute force, float32) costs about N^2 * (D + TOPK_COST_CPU) *
+#: 9.3e-12 s on 2 cores (measured: the 30,522 x 384 MiniLM vocabulary 3.9 s, 70,000 x 50 points
+#: 5.3 s): the k-selection costs as much as ~66 more dimensions of the product. "auto" searches
+#: exactly while that count stays within EXACT_BUDGET_CPU (about 5.6 s there), else tries HNSW,
+#: which itself returns to exact search when that is cheaper at the recall it must reach.
+TOPK_COST_CPU = 66
 EXACT_BUDGET_CPU = 6e11
-#: The same on an accelerator (exact search there runs near its matmul peak): 1M x 50 is exact.
+#: The same on an accelerator (torch's exact search there runs near its matmul peak): 1M x 50 is exact.
 EXACT_BUDGET_ACCELERATOR = 1e14
+#: Fewest (query, row) pairs searched by faiss: below it torch's search takes under ~0.2 s, and
+#: faiss's first call in a process costs about that much (all 1,797 digits against each other:
+#: 0.28 s for faiss's first call, 0.06 s for later ones, 0.08 s for torch).
+FAISS_MIN_PAIRS = 1 << 26
 #: Share of each point's true k nearest neighbours an approximate search must find.
 RECALL_TARGET = 0.99
 #: Queries whose recall is measured against exact search to tune and check the HNSW search.
 RECALL_SAMPLE = 1000
+#: Queries searched exactly to time exact search (the first RECALL_SAMPLE of them are the recall
+#: sample): faiss's brute force reaches its full rate from one block of 4,096 queries on, while
+#: 1,000 queries ran 3.5-5x slower per query (250,000 x 50 points, 2 cores).
+EXACT_TIMING_QUERIES = 4096
+#: Points per k-means cluster of the order HNSW is built and searched in (at most CLUSTERS_MAX
+#: clusters). Neighbours then sit near each other in memory, and consecutive queries walk the same
+#: part of the graph: the search ran 2.1x faster on 250,000 warped digits and 1.9x on a
+#: 70,000-point mixture at the same recall (2 cores), for under a second of clustering.
+POINTS_PER_CLUSTER = 256
+CLUSTERS_MAX = 1024
 #: HNSW graph degree and build breadth (faiss's M and efConstruction), chosen by measurement with
 #: k = 90 and the search breadth then raised to sampled recall 0.99 (2 cores, build + search):
 #: 250,000 warped digits (50 PCs) 28 s against 45 s for M 32 / efC 128, a 70,000-point 50-D
 #: Gaussian mixture 9 s against 12.5 s. M 16 / efC 64 was as fast on the digits but had to search
-#: the mixture at breadth 280.
+#: the mixture at breadth 280. In cluster order, efC 48 built the digits' graph 2.4 s faster, but a
+#: 150,000-point mixture then needed breadth 685 instead of 350 (33 s against 21 s).
 HNSW_DEGREE = 24
 HNSW_BUILD_BREADTH = 64
 #: Factor by which the HNSW search breadth grows until the sampled recall clears the target.
@@ -56,9 +74,10 @@ def index_dtype(n_points: int) -> torch.dtype:
 class Neighbors:
     """The k nearest other points of every row, nearest first.
 
-    `indices` (N, k) int32 (int64 from 2^31 points on) and `sq_distances` (N, k) float32
-    (recomputed directly as sum_d (x_id - x_jd)^2 in float64, then stored in float32: half the
-    memory of a million-point run's largest arrays), `method` "exact" or "hnsw", and `recall`:
+    `indices` (N, k) int32 (int64 from 2^31 points on) and `sq_distances` (N, k) float32, the
+    direct sum_d (x_id - x_jd)^2 (no cancellation: after exact search recomputed in float64, after
+    HNSW faiss's own float32 sum; float32 halves a million-point run's largest arrays),
+    `method` "exact" or "hnsw", and `recall`:
     1.0 for exact search, else the recall measured on `RECALL_SAMPLE` seeded queries against
     exact search. A holder that keeps only the indices replaces sq_distances by None.
     """
@@ -72,7 +91,7 @@ class Neighbors:
 def nearest_neighbors(X: torch.Tensor, k: int, method: str = "auto", seed: int = 0) -> Neighbors:
     """The k nearest other points of every row of X (a point is never its own neighbour).
 
-    `method`: "exact" (blocked torch search on X's device), "approx" (faiss HNSW, tuned and
+    `method`: "exact" (brute force, see search_against), "approx" (faiss HNSW, tuned and
     checked as the module docstring says) or "auto" (exact while N^2 (D + TOPK_COST_CPU) <=
     EXACT_BUDGET_CPU, or N^2 D <= EXACT_BUDGET_ACCELERATOR off the CPU; approx above). `seed`
     picks the recall sample.
@@ -86,14 +105,12 @@ def nearest_neighbors(X: torch.Tensor, k: int, method: str = "auto", seed: int =
     method = search_method(n, dim, X.device, method)
     Xc = centred(X)
     found = _checked_hnsw_search(Xc, k, seed) if method == "approx" and n > RECALL_SAMPLE else None
-    if found is None:
-        indices, found_by, recall = exact_search(Xc, k), "exact", 1.0
-    else:
-        (indices, recall), found_by = found, "hnsw"
-    indices = indices.to(index_dtype(n))
+    if found is not None:
+        return Neighbors(*found)
+    indices = exact_search(Xc, k).to(index_dtype(n))
     sq_distances = pair_sq_distances(Xc, Xc, indices, dtype=torch.float32)
     _sort_rows_by_distance(sq_distances, indices)
-    return Neighbors(indices, sq_distances, found_by, recall)
+    return Neighbors(indices, sq_distances, "exact", 1.0)
 
 
 def _sort_rows_by_distance(sq_distances: torch.Tensor, indices: torch.Tensor) -> None:
@@ -137,12 +154,41 @@ def exact_search(X: torch.Tensor, k: int, queries: torch.Tensor | None = None) -
 
 
 def search_against(Q: torch.Tensor, X: torch.Tensor, k: int, exclude: torch.Tensor | None = None) -> torch.Tensor:
-    """Exact k-NN of each row of Q among the rows of X (unsorted (len(Q), k) int64 indices).
+    """Exact k-NN of each row of Q among the rows of X ((len(Q), k) int64 indices, unsorted).
 
-    Blocks of query rows are ranked against all rows of X by ||x_j||^2 - 2 q.x_j (one matmul per
-    block) and topk keeps the k smallest. `exclude[q]` names a row of X that query q may not
-    return (its own row when Q is a subset of X: duplicates then still list each other).
+    `exclude[q]` names a row of X that query q may not return (its own row when Q is a subset
+    of X: duplicates then still list each other). Every row is ranked by ||x_j||^2 - 2 q.x_j:
+    float32 data on the CPU through faiss's brute force (asking for k + 1 when a row is
+    excluded and dropping it) from FAISS_MIN_PAIRS (query, row) pairs on, anything else by
+    blocks in torch (see _torch_search_against).
     """
+    on_cpu = X.device.type == "cpu" and X.dtype == torch.float32 and Q.dtype == torch.float32
+    if on_cpu and Q.shape[0] * X.shape[0] >= FAISS_MIN_PAIRS:
+        return _faiss_search_against(Q, X, k, exclude)
+    return _torch_search_against(Q, X, k, exclude)
+
+
+def _faiss_search_against(Q: torch.Tensor, X: torch.Tensor, k: int, exclude: torch.Tensor | None) -> torch.Tensor:
+    """search_against by faiss.knn, in chunks of _QUERY_CHUNK queries (bounds its result arrays)."""
+    import faiss
+
+    base = np.ascontiguousarray(X.detach().numpy())
+    queries = np.ascontiguousarray(Q.detach().numpy())
+    asked = k if exclude is None else min(k + 1, base.shape[0])
+    excluded = None if exclude is None else exclude.cpu().numpy()
+    result = np.empty((queries.shape[0], k), dtype=np.int64)
+    for start in range(0, queries.shape[0], _QUERY_CHUNK):
+        stop = min(queries.shape[0], start + _QUERY_CHUNK)
+        _, found = faiss.knn(queries[start:stop], base, asked)
+        if excluded is not None:
+            found = _without_listed(found, excluded[start:stop], k)
+        result[start:stop] = found
+    return torch.from_numpy(result)
+
+
+def _torch_search_against(Q: torch.Tensor, X: torch.Tensor, k: int, exclude: torch.Tensor | None) -> torch.Tensor:
+    """search_against in torch on X's device: blocks of query rows ranked against all rows of X
+    by one matmul each, topk keeping the k smallest, the excluded entry set to +inf first."""
     n = X.shape[0]
     sq_norms = (X * X).sum(dim=1)
     block = max(1, min(n, _BLOCK_ELEMENTS // n))
@@ -156,46 +202,73 @@ def search_against(Q: torch.Tensor, X: torch.Tensor, k: int, exclude: torch.Tens
     return result
 
 
-def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tensor, float] | None:
+def _without_listed(found: np.ndarray, listed: np.ndarray, k: int) -> np.ndarray:
+    """The first k entries of each row of `found` (ranked, k + 1 wide) other than that row's
+    entry of `listed` (its own point); -1 entries (a search that came up short) repeat the row's
+    nearest find."""
+    return np.take_along_axis(found, _columns_without_listed(found, listed, k), axis=1)
+
+
+def _columns_without_listed(found: np.ndarray, listed: np.ndarray, k: int) -> np.ndarray:
+    """Per row of `found`, the columns of its first k entries other than `listed` (see
+    _without_listed): a (rows, k) column index for np.take_along_axis."""
+    is_listed = found == listed[:, None]
+    columns = np.argsort(is_listed, axis=1, kind="stable")[:, :k]  # unlisted entries first, in rank order
+    missing = np.take_along_axis(found, columns, axis=1) < 0
+    if missing.any():
+        columns = np.where(missing, columns[:, :1], columns)
+    return columns
+
+
+def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, str, float] | None:
     """HNSW search whose breadth is raised until sampled recall clears RECALL_TARGET.
 
-    Breadth (efSearch) starts at k + 1 and grows by BREADTH_STEP (the search costs about
-    linearly in it, and the target is often met well below 2k). At each breadth the sample's
-    recall r_q (share
-    of each sampled query's found neighbours no farther than its exact k-th neighbour, which
-    counts ties fairly) must satisfy mean(r_q) - 2 std(r_q) / sqrt(m) >= RECALL_TARGET. The
-    build (timed on a first slice) and the search of all N queries at that breadth (timed on the
-    sample) are extrapolated; once they would exceed exact search's time (also extrapolated from
-    the sample), returns None and the caller searches exactly. Else returns (indices (N, k) int32 on X's device, sampled recall).
+    The points are first put in k-means cluster order (_cluster_order), and the graph is built
+    and searched in that order. Breadth (efSearch) starts at k + 1 and grows by BREADTH_STEP
+    (the search costs about linearly in it, and the target is often met well below 2k). At each
+    breadth the sample's recall r_q (share of each sampled query's found neighbours no farther
+    than its exact k-th neighbour, which counts ties fairly) must satisfy
+    mean(r_q) - 2 std(r_q) / sqrt(m) >= RECALL_TARGET. Exact search of all N points is
+    extrapolated from EXACT_TIMING_QUERIES queries, the build from a first slice (its cost grows
+    about as N log N) and the search from the sample (random queries: slower per query than the
+    clustered full search, so the estimate leans towards exact search). Once the approximate
+    estimate reaches exact search's, returns None and the caller searches exactly. Else returns
+    Neighbors' fields: indices (N, k) int32 and their squared distances (float32, faiss's own
+    sum_d (x_id - x_jd)^2, nearest first) on X's device, "hnsw", and the sampled recall.
     """
     import faiss  # loaded only when needed: a large native library
 
     n, dim = X.shape
     data = np.ascontiguousarray(X.detach().to("cpu", torch.float32).numpy())
     generator = torch.Generator().manual_seed(seed)
-    sample = torch.randperm(n, generator=generator)[:RECALL_SAMPLE].to(X.device)
+    timed = torch.randperm(n, generator=generator)[:EXACT_TIMING_QUERIES].to(X.device)
     started = time.perf_counter()
-    exact_sample = exact_search(X, k, sample)
-    exact_seconds = (time.perf_counter() - started) * n / sample.numel()
+    exact_timed = exact_search(X, k, timed)
+    exact_seconds = (time.perf_counter() - started) * n / timed.numel()
+    sample, exact_sample = timed[:RECALL_SAMPLE], exact_timed[:RECALL_SAMPLE]
     kth = pair_sq_distances(X.index_select(0, sample), X, exact_sample).max(dim=1).values
+    order = _cluster_order(data, seed)
+    clustered = data[order]
     index = faiss.IndexHNSWFlat(dim, HNSW_DEGREE)
     index.hnsw.efConstruction = HNSW_BUILD_BREADTH
-    # Build on a first slice, and give up before the rest if the whole build alone (its cost
-    # grows about as N log N) would already take longer than exact search.
+    # Build on a first slice, and give up before the rest if the whole build alone would
+    # already take longer than exact search.
     first = max(RECALL_SAMPLE, n // 20)
     started = time.perf_counter()
-    index.add(data[:first])
+    index.add(clustered[:first])
     build_seconds = (time.perf_counter() - started) * (n / first) * math.log(n) / math.log(first)
     if _exact_is_cheaper(build_seconds, exact_seconds):
         return None
-    index.add(data[first:])
-    sample_rows = sample.cpu().numpy()
+    index.add(clustered[first:])
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n)
+    sample_positions = position[sample.cpu().numpy()]
     breadth = k + 1
     while True:
         index.hnsw.efSearch = breadth
         started = time.perf_counter()
-        found = _search_without_self(index, data, sample_rows, k)
-        search_seconds = (time.perf_counter() - started) * n / sample_rows.size
+        found, _ = _search_without_self(index, clustered, order, sample_positions, k)
+        search_seconds = (time.perf_counter() - started) * n / sample_positions.size
         if _exact_is_cheaper(build_seconds + search_seconds, exact_seconds):
             return None
         per_query = _sample_recall(X, sample, torch.from_numpy(found).to(X.device), kth)
@@ -205,9 +278,24 @@ def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tens
         if breadth >= n:  # as broad as the data: the graph cannot do better than exact search
             return None
         breadth = min(n, math.ceil(breadth * BREADTH_STEP))
-    rows = np.arange(n)
-    indices = _search_without_self(index, data, rows, k)
-    return torch.from_numpy(indices).to(X.device), recall
+    indices, sq_distances = _search_without_self(index, clustered, order, np.arange(n), k, into=order)
+    return torch.from_numpy(indices).to(X.device), torch.from_numpy(sq_distances).to(X.device), "hnsw", recall
+
+
+def _cluster_order(data: np.ndarray, seed: int) -> np.ndarray:
+    """A permutation of the rows that lists them cluster by cluster: faiss k-means (10 rounds,
+    trained on at most 64 points per centroid) with about N / POINTS_PER_CLUSTER centroids, at
+    most CLUSTERS_MAX, then a stable sort by each point's nearest centroid."""
+    import faiss
+
+    n, dim = data.shape
+    clusters = min(CLUSTERS_MAX, n // POINTS_PER_CLUSTER)
+    if clusters < 2:
+        return np.arange(n)
+    kmeans = faiss.Kmeans(dim, clusters, niter=10, seed=seed, max_points_per_centroid=64)
+    kmeans.train(data)
+    _, nearest = kmeans.index.search(data, 1)
+    return np.argsort(nearest[:, 0], kind="stable")
 
 
 def _exact_is_cheaper(approximate_seconds: float, exact_seconds: float) -> bool:
@@ -215,25 +303,28 @@ def _exact_is_cheaper(approximate_seconds: float, exact_seconds: float) -> bool:
     return approximate_seconds >= exact_seconds
 
 
-def _search_without_self(index, data: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
-    """The k nearest of each listed row by the index, the row itself dropped (k + 1 asked for).
+def _search_without_self(
+    index, clustered: np.ndarray, order: np.ndarray, positions: np.ndarray, k: int,
+    into: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k nearest other points of the points at `positions` of the clustered order, nearest
+    first, as row numbers of the input (order[...]), and their squared distances (float32); the
+    index is asked for k + 1 and the point itself dropped.
 
-    Queries go in chunks of _QUERY_CHUNK rows so that faiss's (rows, k + 1) distance and index
-    arrays stay small next to the (rows, k) result. Rows the index could not fill (-1 entries,
-    a disconnected graph) repeat their nearest find.
+    Result row i answers positions[i], or, given `into`, row into[i] does (the full search writes
+    straight into the input's order). Queries go in chunks of _QUERY_CHUNK rows so that faiss's
+    (rows, k + 1) distance and index arrays stay small next to the (rows, k) result.
     """
-    result = torch.empty((rows.size, k), dtype=index_dtype(data.shape[0])).numpy()
-    for start in range(0, rows.size, _QUERY_CHUNK):
-        chunk = rows[start:start + _QUERY_CHUNK]
-        _, found = index.search(data[chunk], k + 1)
-        is_self = found == chunk[:, None]
-        order = np.argsort(is_self, axis=1, kind="stable")  # non-self entries first, in rank order
-        found = np.take_along_axis(found, order, axis=1)[:, :k]
-        missing = found < 0
-        if missing.any():
-            found = np.where(missing, found[:, :1], found)
-        result[start:start + chunk.size] = found
-    return result
+    indices = torch.empty((positions.size, k), dtype=index_dtype(order.size)).numpy()
+    sq_distances = np.empty((positions.size, k), dtype=np.float32)
+    for start in range(0, positions.size, _QUERY_CHUNK):
+        chunk = positions[start:start + _QUERY_CHUNK]
+        distances, found = index.search(clustered[chunk], k + 1)
+        columns = _columns_without_listed(found, chunk, k)
+        rows = slice(start, start + chunk.size) if into is None else into[start:start + chunk.size]
+        indices[rows] = order[np.take_along_axis(found, columns, axis=1)]
+        sq_distances[rows] = np.take_along_axis(distances, columns, axis=1)
+    return indices, sq_distances
 
 
 def _sample_recall(X: torch.Tensor, queries: torch.Tensor, found: torch.Tensor, kth: torch.Tensor) -> torch.Tensor:

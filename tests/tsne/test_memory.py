@@ -20,10 +20,10 @@ def test_the_estimate_is_the_larger_phase_search_or_p():
     assert exact == n * k * memory.PAIR_BYTES + memory.FIXED_BYTES  # building P outweighs an exact search
     assert exact < 4e9, "a million points at perplexity 30 fit in 4 GB"
     approx = memory.estimated_peak_bytes(n, d, k, approximate=True)
-    search = n * (4 * d + k * memory.SEARCH_PAIR_BYTES) + n * (4 * d + 16 * memory.HNSW_DEGREE)
+    search = n * (4 * d + k * memory.SEARCH_PAIR_BYTES) + n * (8 * d + 16 * memory.HNSW_DEGREE)
     assert approx == max(search, n * k * memory.PAIR_BYTES) + memory.FIXED_BYTES
     wide = memory.estimated_peak_bytes(100_000, 20_000, 90, approximate=True)  # a huge index dominates
-    assert wide == 100_000 * (4 * 20_000 + 90 * 8) + 100_000 * (4 * 20_000 + 16 * memory.HNSW_DEGREE) + memory.FIXED_BYTES
+    assert wide == 100_000 * (4 * 20_000 + 90 * 8) + 100_000 * (8 * 20_000 + 16 * memory.HNSW_DEGREE) + memory.FIXED_BYTES
 
 
 PEAK_SCRIPT = """

@@ -57,6 +57,9 @@ def test_hnsw_reaches_the_target_on_real_data(digits, monkeypatch):
     assert abs(found.recall - recall) < 0.01
     assert not torch.any(found.indices == torch.arange(len(X)).unsqueeze(1))
     assert torch.all(found.sq_distances[:, 1:] >= found.sq_distances[:, :-1])
+    Xc = knn.centred(X)  # faiss's float32 distances are the direct sums, to float32 rounding
+    direct = knn.pair_sq_distances(Xc, Xc, found.indices)
+    assert torch.allclose(found.sq_distances.double(), direct, rtol=1e-5, atol=0)
 
 
 def test_hnsw_raises_its_breadth_until_the_sample_clears_the_target(digits, monkeypatch):
@@ -66,9 +69,9 @@ def test_hnsw_raises_its_breadth_until_the_sample_clears_the_target(digits, monk
     breadths = []
     original = knn._search_without_self
 
-    def spy(index, data, rows, k):
+    def spy(index, *args, **kwargs):
         breadths.append(index.hnsw.efSearch)
-        return original(index, data, rows, k)
+        return original(index, *args, **kwargs)
 
     monkeypatch.setattr(knn, "_exact_is_cheaper", lambda *seconds: False)
     monkeypatch.setattr(knn, "_search_without_self", spy)
@@ -86,7 +89,64 @@ def test_auto_uses_exact_search_within_the_budget():
     budget_n = int((knn.EXACT_BUDGET_CPU / (384 + knn.TOPK_COST_CPU)) ** 0.5)
     assert budget_n >= 30_522, "the whole MiniLM vocabulary must stay exact on the CPU"
     low_dim_n = int((knn.EXACT_BUDGET_CPU / (50 + knn.TOPK_COST_CPU)) ** 0.5)
-    assert low_dim_n < 70_000, "70,000 x 50 points (exact: 18 s on 2 cores) must try HNSW"
+    assert 70_000 <= low_dim_n < 100_000, ("70,000 x 50 points stay exact (5.3 s on 2 cores, as fast as "
+                                          "HNSW at recall 0.99); 100,000 x 50 (about 11 s) tries HNSW")
+
+
+def test_search_against_picks_faiss_only_for_large_float32_searches_on_the_cpu(monkeypatch):
+    calls = []
+    monkeypatch.setattr(knn, "_faiss_search_against", lambda *args: calls.append("faiss"))
+    monkeypatch.setattr(knn, "_torch_search_against", lambda *args: calls.append("torch"))
+    monkeypatch.setattr(knn, "FAISS_MIN_PAIRS", 100)
+    knn.search_against(torch.zeros(10, 3), torch.zeros(10, 3), 2)
+    knn.search_against(torch.zeros(9, 3), torch.zeros(11, 3), 2)
+    knn.search_against(torch.zeros(10, 3, dtype=torch.float64), torch.zeros(10, 3, dtype=torch.float64), 2)
+    assert calls == ["faiss", "torch", "torch"]
+
+
+def test_brute_force_matches_the_torch_search_on_real_embeddings(vocabulary):
+    """faiss's brute force (float32 on the CPU) and the blocked torch search (every other case)
+    find the same neighbours of 500 vocabulary rows among 8,000, up to ties at the k-th distance."""
+    X = knn.centred(vocabulary[:8000])
+    rows = torch.arange(0, 8000, 16)
+    by_faiss = knn._faiss_search_against(X[rows], X, 30, rows)
+    by_torch = knn._torch_search_against(X[rows], X, 30, rows)
+    assert by_faiss.shape == by_torch.shape == (500, 30) and by_faiss.dtype == torch.int64
+    assert not torch.any(by_faiss == rows.unsqueeze(1)), "a row never lists itself"
+    d_faiss = knn.pair_sq_distances(X[rows], X, by_faiss)
+    d_torch = knn.pair_sq_distances(X[rows], X, by_torch)
+    same = [set(a) == set(b) for a, b in zip(by_faiss.tolist(), by_torch.tolist())]
+    assert sum(same) >= 495
+    # Where the sets differ, only by points tied with the k-th neighbour (within float32 rounding).
+    kth = d_torch.max(dim=1).values
+    assert torch.all(d_faiss.max(dim=1).values <= kth * (1 + 1e-5))
+
+
+@pytest.mark.parametrize("search", [knn._faiss_search_against, knn._torch_search_against])
+def test_brute_force_lets_duplicates_list_each_other(search):
+    """exclude drops only the query's own row: an exact copy of a point is its nearest neighbour."""
+    X = torch.randn(300, 8, generator=torch.Generator().manual_seed(2))
+    X[7] = X[3]
+    rows = torch.arange(300)
+    found = search(X, X, 1, rows)
+    assert int(found[3, 0]) == 7 and int(found[7, 0]) == 3
+    assert not torch.any(found[:, 0] == rows)
+
+
+def test_cluster_order_puts_similar_points_next_to_each_other(digits):
+    """The HNSW build order lists every point once, and on the digits (real images, 7 k-means
+    clusters) neighbours in the order are closer than in the input's: the mean step between
+    consecutive points is about 0.74 of the input order's (seeds 0-3), where a shuffle gives 1.02."""
+    X = np.ascontiguousarray(digits[0], dtype=np.float32)
+    order = knn._cluster_order(X, seed=0)
+    assert sorted(order.tolist()) == list(range(len(X)))
+
+    def mean_step(rows):
+        return float(np.linalg.norm(np.diff(rows, axis=0), axis=1).mean())
+
+    assert mean_step(X[order]) < 0.85 * mean_step(X)
+    few = np.zeros((knn.POINTS_PER_CLUSTER + 5, 3), dtype=np.float32)
+    assert np.array_equal(knn._cluster_order(few, seed=0), np.arange(len(few))), "one cluster: input order"
 
 
 def test_fitted_tsne_exposes_the_neighbours_of_its_p(digits):
