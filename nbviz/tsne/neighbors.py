@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -37,12 +39,15 @@ EXACT_BUDGET_ACCELERATOR = 1e14
 FAISS_MIN_PAIRS = 1 << 26
 #: Share of each point's true k nearest neighbours an approximate search must find.
 RECALL_TARGET = 0.99
-#: Queries whose recall is measured against exact search to tune and check the HNSW search.
+#: Queries whose recall is measured against exact search to tune and check the HNSW search; their
+#: exact search also times exact search of all N points.
 RECALL_SAMPLE = 1000
-#: Queries searched exactly to time exact search (the first RECALL_SAMPLE of them are the recall
-#: sample): faiss's brute force reaches its full rate from one block of 4,096 queries on, while
-#: 1,000 queries ran 3.5-5x slower per query (250,000 x 50 points, 2 cores).
-EXACT_TIMING_QUERIES = 4096
+#: faiss's distance_compute_blas_threshold while our brute-force searches run. faiss 1.15 ships
+#: 128,000, and a call whose queries x D stay below it takes the per-pair loop instead of a matrix
+#: product (BLAS): 2-4.5x slower per query for 1,000 queries of 50-D points and 10x for 300 of
+#: 384-D (against 30,000-250,000 points, 2 cores). 20 (faiss's earlier default) puts
+#: every batch but the tiniest on BLAS. Set only around our own calls, then restored.
+FAISS_BLAS_THRESHOLD = 20
 #: Points per k-means cluster of the order HNSW is built and searched in (at most CLUSTERS_MAX
 #: clusters). Neighbours then sit near each other in memory, and consecutive queries walk the same
 #: part of the graph: the search ran 2.1x faster on 250,000 warped digits and 1.9x on a
@@ -182,13 +187,28 @@ def _faiss_search_against(Q: torch.Tensor, X: torch.Tensor, k: int, exclude: tor
     asked = k if exclude is None else min(k + 1, base.shape[0])
     excluded = None if exclude is None else exclude.cpu().numpy()
     result = np.empty((queries.shape[0], k), dtype=np.int64)
-    for start in range(0, queries.shape[0], _QUERY_CHUNK):
-        stop = min(queries.shape[0], start + _QUERY_CHUNK)
-        _, found = faiss.knn(queries[start:stop], base, asked)
-        if excluded is not None:
-            found = _without_listed(found, excluded[start:stop], k)
-        result[start:stop] = found
+    with _faiss_blas_from(FAISS_BLAS_THRESHOLD):
+        for start in range(0, queries.shape[0], _QUERY_CHUNK):
+            stop = min(queries.shape[0], start + _QUERY_CHUNK)
+            _, found = faiss.knn(queries[start:stop], base, asked)
+            if excluded is not None:
+                found = _without_listed(found, excluded[start:stop], k)
+            result[start:stop] = found
     return torch.from_numpy(result)
+
+
+@contextmanager
+def _faiss_blas_from(threshold: int) -> Iterator[None]:
+    """Within the block faiss's process-wide distance_compute_blas_threshold is `threshold` (see
+    FAISS_BLAS_THRESHOLD); the caller's value is restored on exit, also after an error."""
+    import faiss
+
+    previous = faiss.cvar.distance_compute_blas_threshold
+    faiss.cvar.distance_compute_blas_threshold = threshold
+    try:
+        yield
+    finally:
+        faiss.cvar.distance_compute_blas_threshold = previous
 
 
 def _torch_search_against(Q: torch.Tensor, X: torch.Tensor, k: int, exclude: torch.Tensor | None) -> torch.Tensor:
@@ -234,7 +254,7 @@ def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tens
     breadth the sample's recall r_q (share of each sampled query's found neighbours no farther
     than its exact k-th neighbour, which counts ties fairly) must satisfy
     mean(r_q) - 2 std(r_q) / sqrt(m) >= RECALL_TARGET. Exact search of all N points is
-    extrapolated from EXACT_TIMING_QUERIES queries, the build from a first slice (its cost grows
+    extrapolated from the sample's own exact search, the build from a first slice (its cost grows
     about as N log N) and the search from the sample (random queries: slower per query than the
     clustered full search, so the estimate leans towards exact search). Once the approximate
     estimate reaches exact search's, returns None and the caller searches exactly. Else returns
@@ -246,11 +266,10 @@ def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tens
     n, dim = X.shape
     data = np.ascontiguousarray(X.detach().to("cpu", torch.float32).numpy())
     generator = torch.Generator().manual_seed(seed)
-    timed = torch.randperm(n, generator=generator)[:EXACT_TIMING_QUERIES].to(X.device)
+    sample = torch.randperm(n, generator=generator)[:RECALL_SAMPLE].to(X.device)
     started = time.perf_counter()  # timed with the search that all N points would get
-    exact_timed = _brute_force(X, X, n * n)(X.index_select(0, timed), X, k, timed)
-    exact_seconds = (time.perf_counter() - started) * n / timed.numel()
-    sample, exact_sample = timed[:RECALL_SAMPLE], exact_timed[:RECALL_SAMPLE]
+    exact_sample = _brute_force(X, X, n * n)(X.index_select(0, sample), X, k, sample)
+    exact_seconds = (time.perf_counter() - started) * n / sample.numel()
     kth = pair_sq_distances(X.index_select(0, sample), X, exact_sample).max(dim=1).values
     order = _cluster_order(data, seed)
     clustered = data[order]
@@ -298,8 +317,9 @@ def _cluster_order(data: np.ndarray, seed: int) -> np.ndarray:
     if clusters < 2:
         return np.arange(n)
     kmeans = faiss.Kmeans(dim, clusters, niter=10, seed=seed, max_points_per_centroid=64)
-    kmeans.train(data)
-    _, nearest = kmeans.index.search(data, 1)
+    with _faiss_blas_from(FAISS_BLAS_THRESHOLD):
+        kmeans.train(data)
+        _, nearest = kmeans.index.search(data, 1)
     return np.argsort(nearest[:, 0], kind="stable")
 
 

@@ -104,6 +104,31 @@ def test_search_against_picks_faiss_only_for_large_float32_searches_on_the_cpu(m
     assert calls == ["faiss", "torch", "torch"]
 
 
+def test_faiss_blas_setting_is_ours_only_inside_the_search():
+    """Our searches lower faiss's process-wide BLAS threshold (see FAISS_BLAS_THRESHOLD) and give
+    the user's value back afterwards, also when the search fails."""
+    import faiss
+
+    seen = []
+    before = faiss.cvar.distance_compute_blas_threshold
+    faiss.cvar.distance_compute_blas_threshold = 12345
+    try:
+        with knn._faiss_blas_from(knn.FAISS_BLAS_THRESHOLD):
+            seen.append(faiss.cvar.distance_compute_blas_threshold)
+        assert seen == [knn.FAISS_BLAS_THRESHOLD] and faiss.cvar.distance_compute_blas_threshold == 12345
+        with pytest.raises(RuntimeError, match="mid-search"):
+            with knn._faiss_blas_from(knn.FAISS_BLAS_THRESHOLD):
+                raise RuntimeError("mid-search")
+        assert faiss.cvar.distance_compute_blas_threshold == 12345
+        X = torch.randn(300, 8, generator=torch.Generator().manual_seed(1))
+        found = knn._faiss_search_against(X[:7], X, 5, torch.arange(7))
+        assert faiss.cvar.distance_compute_blas_threshold == 12345
+        assert torch.equal(torch.sort(found, dim=1).values,
+                           torch.sort(knn._torch_search_against(X[:7], X, 5, torch.arange(7)), dim=1).values)
+    finally:
+        faiss.cvar.distance_compute_blas_threshold = before
+
+
 def test_brute_force_matches_the_torch_search_on_real_embeddings(vocabulary):
     """faiss's brute force (float32 on the CPU) and the blocked torch search (every other case)
     both find the true 30 nearest neighbours of 500 vocabulary rows among 8,000, up to ties that
