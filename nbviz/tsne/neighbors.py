@@ -187,7 +187,7 @@ def _faiss_search_against(Q: torch.Tensor, X: torch.Tensor, k: int, exclude: tor
     asked = k if exclude is None else min(k + 1, base.shape[0])
     excluded = None if exclude is None else exclude.cpu().numpy()
     result = np.empty((queries.shape[0], k), dtype=np.int64)
-    with _faiss_blas_from(FAISS_BLAS_THRESHOLD):
+    with _faiss_on_blas():
         for start in range(0, queries.shape[0], _QUERY_CHUNK):
             stop = min(queries.shape[0], start + _QUERY_CHUNK)
             _, found = faiss.knn(queries[start:stop], base, asked)
@@ -198,13 +198,13 @@ def _faiss_search_against(Q: torch.Tensor, X: torch.Tensor, k: int, exclude: tor
 
 
 @contextmanager
-def _faiss_blas_from(threshold: int) -> Iterator[None]:
-    """Within the block faiss's process-wide distance_compute_blas_threshold is `threshold` (see
-    FAISS_BLAS_THRESHOLD); the caller's value is restored on exit, also after an error."""
+def _faiss_on_blas() -> Iterator[None]:
+    """Within the block faiss's process-wide distance_compute_blas_threshold is FAISS_BLAS_THRESHOLD;
+    the caller's value is restored on exit, also after an error."""
     import faiss
 
     previous = faiss.cvar.distance_compute_blas_threshold
-    faiss.cvar.distance_compute_blas_threshold = threshold
+    faiss.cvar.distance_compute_blas_threshold = FAISS_BLAS_THRESHOLD
     try:
         yield
     finally:
@@ -268,9 +268,10 @@ def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tens
     generator = torch.Generator().manual_seed(seed)
     sample = torch.randperm(n, generator=generator)[:RECALL_SAMPLE].to(X.device)
     started = time.perf_counter()  # timed with the search that all N points would get
-    exact_sample = _brute_force(X, X, n * n)(X.index_select(0, sample), X, k, sample)
+    queries = X.index_select(0, sample)
+    exact_sample = _brute_force(X, X, n * n)(queries, X, k, sample)
     exact_seconds = (time.perf_counter() - started) * n / sample.numel()
-    kth = pair_sq_distances(X.index_select(0, sample), X, exact_sample).max(dim=1).values
+    kth = pair_sq_distances(queries, X, exact_sample).max(dim=1).values
     order = _cluster_order(data, seed)
     clustered = data[order]
     index = faiss.IndexHNSWFlat(dim, HNSW_DEGREE)
@@ -317,7 +318,7 @@ def _cluster_order(data: np.ndarray, seed: int) -> np.ndarray:
     if clusters < 2:
         return np.arange(n)
     kmeans = faiss.Kmeans(dim, clusters, niter=10, seed=seed, max_points_per_centroid=64)
-    with _faiss_blas_from(FAISS_BLAS_THRESHOLD):
+    with _faiss_on_blas():
         kmeans.train(data)
         _, nearest = kmeans.index.search(data, 1)
     return np.argsort(nearest[:, 0], kind="stable")
