@@ -238,7 +238,7 @@ class TSNEOptimizer:
             momentum = EARLY_MOMENTUM if iteration < self._early_iter else FINAL_MOMENTUM
             kl = None
             if self.n_points >= 2:
-                if renumbering_due(iteration, self.n_points, self._device):
+                if renumbering_due(iteration, self.n_points, self._device, numbered=self._order is not None):
                     self._renumber()
                 layout = self._layout_in_p_order()
                 grad, z = gradient(layout, self._P, alpha, self._method, self._kernel)

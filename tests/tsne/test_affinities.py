@@ -116,15 +116,27 @@ def test_symmetrisation_equals_the_dense_formula_on_an_asymmetric_graph():
 
 
 def test_table_width_minimises_the_slot_cost_even_with_huge_hubs():
-    """W = argmin_W sum_i ceil(d_i / W) W + 8 (ceil(d_i / W) - 1), checked by brute force over every
-    W, on degrees like the MiniLM vocabulary's P: most near 2k, a few hubs with tens of thousands."""
-    from nbviz.tsne.affinities import _EXTRA_ROW_COST, _table_width
+    """W = argmin_W sum_i ceil(d_i / W) W + 8 (ceil(d_i / W) - 1) over W in 1..16 and the multiples
+    of 16, checked by brute force over every such W, on degrees like the MiniLM vocabulary's P:
+    most near 2k, a few hubs with tens of thousands."""
+    from nbviz.tsne.affinities import _EXTRA_ROW_COST, _WIDTH_MULTIPLE, _table_width
 
     rng = np.random.default_rng(0)
     degree = rng.integers(90, 260, size=30_000)
     degree[:40] = rng.integers(5_000, 24_000, size=40)
     values, counts = np.unique(degree, return_counts=True)
-    widths = np.arange(1, degree.max() + 1)[:, None]
+    every = np.arange(1, degree.max() + _WIDTH_MULTIPLE)
+    widths = every[(every <= _WIDTH_MULTIPLE) | (every % _WIDTH_MULTIPLE == 0)][:, None]
     rows_needed = np.maximum(1, np.ceil(values[None, :] / widths))
     cost = (counts * rows_needed * widths).sum(1) + _EXTRA_ROW_COST * (counts * (rows_needed - 1)).sum(1)
-    assert _table_width(torch.from_numpy(degree)) == int(np.argmin(cost)) + 1
+    chosen = _table_width(torch.from_numpy(degree))
+    assert chosen == int(widths[np.argmin(cost), 0])
+    assert chosen % _WIDTH_MULTIPLE == 0, "degrees near 2k fill vector-multiple rows"
+
+
+def test_small_degrees_keep_a_table_no_wider_than_they_need():
+    """Degrees of at most 16 (tiny perplexities) get one row each, exactly as wide as the largest."""
+    from nbviz.tsne.affinities import _table_width
+
+    assert _table_width(torch.tensor([3, 5, 5, 4])) == 5
+    assert _table_width(torch.tensor([1, 1])) == 1

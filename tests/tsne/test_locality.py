@@ -72,12 +72,14 @@ def test_the_gradient_does_not_depend_on_the_numbering(affinities, method):
     assert float(z_renumbered) == pytest.approx(float(z), rel=1e-6)
 
 
-def test_renumbering_is_due_on_the_cpu_every_few_iterations_from_the_size_on():
+def test_renumbering_is_due_on_the_cpu_at_once_then_every_few_iterations_from_the_size_on():
     cpu, n = torch.device("cpu"), locality.LOCALITY_MIN_POINTS
     every = locality.RENUMBER_EVERY
     assert [renumbering_due(i, n, cpu) for i in (0, 1, every, 2 * every, every + 1)] == [False, False, True, True, False]
-    assert not renumbering_due(every, n - 1, cpu)
-    assert not renumbering_due(every, n, torch.device("meta"))
+    # P still in the input's order (a fresh run, or a new perplexity): at once, whatever the iteration
+    assert renumbering_due(0, n, cpu, numbered=False) and renumbering_due(every + 1, n, cpu, numbered=False)
+    assert not renumbering_due(every, n - 1, cpu) and not renumbering_due(0, n - 1, cpu, numbered=False)
+    assert not renumbering_due(every, n, torch.device("meta"), numbered=False)
 
 
 def test_a_renumbered_run_takes_the_same_path(digits, monkeypatch):
