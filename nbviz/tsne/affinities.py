@@ -254,11 +254,8 @@ def _table_width(degree: torch.Tensor) -> int:
     values, counts = torch.unique(degree, return_counts=True)
     values, counts = values.to(torch.float64), counts.to(torch.float64)
     widest = min(-(-int(values.max()) // _WIDTH_MULTIPLE) * _WIDTH_MULTIPLE, _MAX_WIDTH)
-    widths = torch.cat([
-        torch.arange(1, _WIDTH_MULTIPLE + 1, dtype=torch.float64, device=degree.device),
-        torch.arange(2 * _WIDTH_MULTIPLE, max(widest + 1, 2 * _WIDTH_MULTIPLE), _WIDTH_MULTIPLE,
-                     dtype=torch.float64, device=degree.device),
-    ])
+    every = torch.arange(1, widest + 1, dtype=torch.float64, device=degree.device)
+    widths = every[(every <= _WIDTH_MULTIPLE) | (every % _WIDTH_MULTIPLE == 0)]
     rows_needed = torch.ceil(values.unsqueeze(0) / widths.unsqueeze(1)).clamp_min(1)  # (widths, distinct degrees)
     cost = (counts * rows_needed).sum(1) * widths + _EXTRA_ROW_COST * (counts * (rows_needed - 1)).sum(1)
     return int(widths[torch.argmin(cost)])

@@ -117,9 +117,11 @@ RENUMBER_EVERY = 125
 
 def renumbering_due(iteration: int, n_points: int, device: torch.device, numbered: bool = True) -> bool:
     """Whether the optimizer renumbers P's points before this iteration: on CPU runs of at least
-    LOCALITY_MIN_POINTS points, at once while P is still in the input's order (`numbered` False:
-    a PCA start already puts most neighbours near each other, and 70,000 points' first 125
-    iterations took 15.1 s instead of 17.5 s), then every RENUMBER_EVERY iterations."""
+    LOCALITY_MIN_POINTS points, at once while P is still in the input's order (`numbered` False),
+    then every RENUMBER_EVERY iterations. Renumbering the start pays where the input's order is
+    unrelated to P and a PCA start already groups neighbours (a 70,000-point Gaussian mixture:
+    iterations 2-250 in 15.1 s instead of 17.5 s); on the MiniLM vocabulary and 20,000 warped
+    digits it measured within noise (6.1-7.8 s against 6.4-7.3 s; 3.8-4.7 s against 3.8-4.6 s)."""
     if device.type != "cpu" or n_points < LOCALITY_MIN_POINTS:
         return False
     return not numbered or (iteration > 0 and iteration % RENUMBER_EVERY == 0)
