@@ -112,34 +112,51 @@ def float32_rank_tolerance(X: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
     return 4 * X.shape[1] * torch.finfo(torch.float32).eps * (sq_norms[rows] + sq_norms.max())
 
 
-def test_faiss_blas_setting_is_ours_only_inside_the_search():
-    """Our searches lower faiss's process-wide BLAS threshold (see FAISS_BLAS_THRESHOLD) and give
-    the user's value back afterwards, also when the search fails; a batch of 7 queries (on faiss's
-    BLAS path only under our setting) still finds the true 5 nearest neighbours."""
+def test_faiss_settings_are_ours_only_inside_the_search():
+    """Our searches set faiss's process-wide brute-force settings (see FAISS_SETTINGS) and give
+    the user's values back afterwards, also when the search fails; a batch of 7 queries (on
+    faiss's BLAS path only under our setting) still finds the true 5 nearest neighbours, and 1,000 (their
+    40 by faiss's reservoir under our setting) the true 40."""
     import faiss
 
-    seen = []
-    before = faiss.cvar.distance_compute_blas_threshold
-    faiss.cvar.distance_compute_blas_threshold = 12345
+    names = list(knn.FAISS_SETTINGS)
+    before = {name: getattr(faiss.cvar, name) for name in names}
+    users = {name: 12345 + i for i, name in enumerate(names)}
+
+    def current() -> dict:
+        return {name: getattr(faiss.cvar, name) for name in names}
+
     try:
-        with knn._faiss_on_blas():
-            seen.append(faiss.cvar.distance_compute_blas_threshold)
-        assert seen == [knn.FAISS_BLAS_THRESHOLD] and faiss.cvar.distance_compute_blas_threshold == 12345
+        for name, value in users.items():
+            setattr(faiss.cvar, name, value)
+        seen = []
+        with knn._faiss_settings():
+            seen.append(current())
+        assert seen == [knn.FAISS_SETTINGS] and current() == users
         with pytest.raises(RuntimeError, match="mid-search"):
-            with knn._faiss_on_blas():
+            with knn._faiss_settings():
                 raise RuntimeError("mid-search")
-        assert faiss.cvar.distance_compute_blas_threshold == 12345
-        X = torch.randn(300, 8, generator=torch.Generator().manual_seed(1))
+        assert current() == users
+        X = torch.randn(3000, 8, generator=torch.Generator().manual_seed(1))
         rows = torch.arange(7)
         found = knn._faiss_search_against(X[rows], X, 5, rows)
-        assert faiss.cvar.distance_compute_blas_threshold == 12345
+        assert current() == users
         true_sq = torch.cdist(X[rows].double(), X.double()).square()
         true_sq[rows, rows] = float("inf")
         kth = torch.sort(true_sq, dim=1).values[:, 4]
         assert not torch.any(found == rows.unsqueeze(1))
         assert torch.all(torch.gather(true_sq, 1, found) <= (kth + float32_rank_tolerance(X, rows)).unsqueeze(1))
+        queries = torch.arange(0, 3000, 3)
+        found = knn._faiss_search_against(X[queries], X, 40, queries)
+        true_sq = torch.cdist(X[queries].double(), X.double()).square()
+        true_sq[torch.arange(len(queries)), queries] = float("inf")
+        kth = torch.sort(true_sq, dim=1).values[:, 39]
+        assert not torch.any(found == queries.unsqueeze(1))
+        assert all(len(set(row)) == 40 for row in found.tolist())
+        assert torch.all(torch.gather(true_sq, 1, found) <= (kth + float32_rank_tolerance(X, queries)).unsqueeze(1))
     finally:
-        faiss.cvar.distance_compute_blas_threshold = before
+        for name, value in before.items():
+            setattr(faiss.cvar, name, value)
 
 
 def test_brute_force_matches_the_torch_search_on_real_embeddings(vocabulary):

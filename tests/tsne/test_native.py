@@ -1,0 +1,131 @@
+"""The C attraction kernel: equal to the float64 sum within float32 rounding, in both builds (on
+torch's OpenMP threads, and serial on Python threads), and the torch kernels wherever it cannot
+be built or does not apply."""
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from nbviz.tsne import kernels, native
+from nbviz.tsne.gradients import attraction, attraction_table_eager
+
+EPS32 = torch.finfo(torch.float32).eps
+
+
+def random_table(n_points: int, rows: int, width: int, dim: int, seed: int = 0):
+    """A layout and a neighbour table as the affinities build them: every point owns a row,
+    hubs own extra rows; a quarter of the slots are padding (weight 0, pointing at the owner)."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randn(n_points, dim, generator=g) * 10
+    owner = torch.cat([torch.arange(n_points), torch.randint(0, n_points, (rows - n_points,), generator=g)])
+    table = torch.randint(0, n_points, (rows, width), generator=g)
+    weights = torch.rand(rows, width, generator=g) / (n_points * width)
+    padding = torch.rand(rows, width, generator=g) < 0.25
+    weights[padding] = 0.0
+    table = torch.where(padding, owner.unsqueeze(1).expand(-1, width), table)
+    return y, owner.to(torch.int32), table.to(torch.int32), weights
+
+
+def check_against_float64(out: torch.Tensor, y, owner, table, weights) -> None:
+    """|a - a64| <= 2 (W + 3) eps32 sum_m |pw_m D_m| per row and coordinate: float32 rounding of
+    each term (a few ulps) plus a W-term sum in any order."""
+    y64, w64 = y.double(), weights.double()
+    d = y64[owner.long()].unsqueeze(1) - y64[table.long()]
+    terms = (w64 / (1 + d.square().sum(-1))).unsqueeze(-1) * d
+    exact = terms.sum(1)
+    bound = 2 * (table.shape[1] + 3) * EPS32 * terms.abs().sum(1) + 1e-30
+    assert out.dtype == torch.float32 and out.shape == exact.shape
+    excess = ((out.double() - exact).abs() / bound).max().item()
+    assert excess <= 1.0, excess
+
+
+@pytest.fixture(scope="module")
+def openmp_build():
+    runtime = native.torch_openmp_runtime()
+    if runtime is None:
+        pytest.skip("torch does not run on GNU OpenMP here")
+    built = native.build(runtime)
+    if built is None or not built.openmp:
+        pytest.skip("no C compiler with OpenMP here")
+    return built
+
+
+@pytest.fixture(scope="module")
+def serial_build():
+    built = native.build(None)
+    if built is None:
+        pytest.skip("no C compiler here")
+    assert not built.openmp
+    return built
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+@pytest.mark.parametrize("build", ["openmp_build", "serial_build"])
+def test_both_builds_equal_the_float64_sum_on_several_threads(request, build, dim):
+    built = request.getfixturevalue(build)
+    rows = 5 * native.MIN_ROWS_PER_THREAD + 17  # several threads, uneven ranges
+    y, owner, table, weights = random_table(3000, rows, 48, dim)
+    previous = torch.get_num_threads()
+    try:
+        for threads in (1, 2, 3):
+            torch.set_num_threads(threads)
+            check_against_float64(native.native_attraction(built)(y, owner, table, weights), y, owner, table, weights)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def test_the_openmp_build_runs_on_torchs_runtime_and_loads_no_other(openmp_build):
+    mapped = {line.split()[-1] for line in open("/proc/self/maps") if "libgomp" in line}
+    assert native.torch_openmp_runtime() in mapped
+    assert native.build(native.torch_openmp_runtime()) is not None
+    assert {line.split()[-1] for line in open("/proc/self/maps") if "libgomp" in line} == mapped
+
+
+def test_attraction_with_the_native_kernel_equals_the_torch_kernel_on_real_affinities(serial_build):
+    from nbviz.data import digits
+    from nbviz.tsne import TSNE
+
+    run = TSNE(random_state=0).optimizer(digits()[0][:600])
+    run.run(60)
+    P = run.affinities
+    y = run.embedding.float().contiguous()
+    ours = attraction(y, P, native.native_attraction(serial_build))
+    theirs = attraction(y.double(), P, attraction_table_eager)
+    scale = theirs.abs().max()
+    assert ((ours.double() - theirs).abs().max() / scale).item() < 50 * EPS32
+
+
+def test_inputs_it_does_not_handle_are_declined_and_the_kernel_falls_back_to_torch(serial_build):
+    y, owner, table, weights = random_table(200, 260, 16, 2)
+    table_pass = native.native_attraction(serial_build)
+    assert table_pass(y.double(), owner, table, weights) is None
+    assert table_pass(torch.randn(200, 4), owner, table, weights) is None
+    assert table_pass(y, owner, table.long(), weights) is None
+    assert table_pass(y, owner, table[:, :0], weights[:, :0]).abs().sum() == 0
+    chosen = kernels.attraction_kernel(200, torch.device("cpu"), use_compile=False)
+    y64 = y.double()
+    torch.testing.assert_close(chosen(y64, owner, table, weights.double()),
+                               attraction_table_eager(y64, owner, table, weights.double()), rtol=0, atol=0)
+
+
+def test_no_compiler_means_no_native_kernel(monkeypatch, tmp_path):
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
+    assert native.build(native.torch_openmp_runtime()) is None
+    assert native.build(None) is None
+    monkeypatch.setenv("CC", "false")  # a compiler that always fails
+    assert native.build(None) is None
+
+
+def test_the_environment_switch_keeps_the_torch_kernels(monkeypatch):
+    monkeypatch.setenv("NBVIZ_TSNE_NATIVE", "0")
+    monkeypatch.setenv("NBVIZ_TSNE_COMPILE", "0")
+    assert kernels.attraction_kernel(50_000, torch.device("cpu")) is attraction_table_eager
+    monkeypatch.delenv("NBVIZ_TSNE_NATIVE")
+    if native.loaded_library() is not None:
+        assert kernels.attraction_kernel(50_000, torch.device("cpu")) is not attraction_table_eager
+
+
+def test_the_c_source_ships_next_to_its_loader():
+    assert native.SOURCE.is_file() and os.path.getsize(native.SOURCE) > 500
