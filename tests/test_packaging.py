@@ -1,4 +1,5 @@
 """The package builds with its JS bundles inside, and its dependency ranges admit the local torch."""
+import os
 import subprocess
 import sys
 import zipfile
@@ -29,6 +30,7 @@ def test_wheel_contains_the_built_bundles(wheel):
         assert f"nbviz/static/{bundle}" in names
         assert zipfile.ZipFile(wheel).getinfo(f"nbviz/static/{bundle}").file_size > 1000
     assert "nbviz/data.py" in names and "nbviz/cam/__init__.py" in names and "nbviz/tsne/__init__.py" in names
+    assert {"nbviz/tsne/attraction.c", "nbviz/tsne/interpolation.c"} <= names  # compiled on first use
     assert not any(name.startswith(("tests/", "js/", "benchmarks/")) for name in names)
 
 
@@ -54,10 +56,13 @@ def test_plain_install_loads_its_bundles(tmp_path, wheel):
                     str(wheel)], check=True)
     probe = (
         "import nbviz, nbviz.widgets.bundles as b; "
-        "print(nbviz.__file__); print(len(b.read_bundle('cam_explorer')))"
+        "print(nbviz.__file__); print(len(b.read_bundle('cam_explorer'))); "
+        "import nbviz.tsne.native as n; print(n.c_compiler() is not None, n.loaded_library() is not None)"
     )
-    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env={"PYTHONPATH": str(target)},
+    environment = {"PYTHONPATH": str(target), "PATH": os.environ.get("PATH", os.defpath)}  # gcc finds ld on PATH
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=environment,
                             check=True, capture_output=True, text=True)
-    location, size = result.stdout.split()
+    location, size, has_compiler, built = result.stdout.split()
     assert Path(location).is_relative_to(target)
     assert int(size) == (REPO / "nbviz" / "static" / "cam_explorer.js").stat().st_size
+    assert built == has_compiler  # the installed C sources build wherever there is a compiler

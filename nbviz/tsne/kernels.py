@@ -19,7 +19,7 @@ from typing import Callable
 import torch
 
 from .gradients import attraction_table, attraction_table_eager
-from .native import native_attraction
+from . import native
 
 #: Smallest N for which the compiled attraction kernel pays for its compilation.
 COMPILE_MIN_POINTS = 15_000
@@ -50,13 +50,13 @@ def attraction_kernel(
     """
     torch_kernel = torch_attraction_kernel(n_points, device, use_compile)
     if use_native is None:
-        use_native = os.environ.get("NBVIZ_TSNE_NATIVE", "1") != "0"
-    native = native_attraction() if use_native and device.type == "cpu" else None
-    if native is None:
+        use_native = native.enabled()
+    c_kernel = native.native_attraction() if use_native and device.type == "cpu" else None
+    if c_kernel is None:
         return torch_kernel
 
     def native_else_torch(y: torch.Tensor, owner: torch.Tensor, table: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        out = native(y, owner, table, weights)
+        out = c_kernel(y, owner, table, weights)
         return torch_kernel(y, owner, table, weights) if out is None else out
 
     return native_else_torch

@@ -1,6 +1,6 @@
-"""The C attraction kernel: equal to the float64 sum within float32 rounding, in both builds (on
-torch's OpenMP threads, and serial on Python threads), and the torch kernels wherever it cannot
-be built or does not apply."""
+"""The C kernels: the attraction equal to the float64 sum within float32 rounding, the FFT
+repulsion's grid steps equal to their torch version, in both builds (on torch's OpenMP threads,
+and serial on Python threads); the torch kernels wherever they cannot be built or do not apply."""
 from __future__ import annotations
 
 import os
@@ -8,6 +8,7 @@ import os
 import pytest
 import torch
 
+from nbviz.tsne import fft_repulsion as fft
 from nbviz.tsne import kernels, native
 from nbviz.tsne.gradients import attraction, attraction_table_eager
 
@@ -127,5 +128,62 @@ def test_the_environment_switch_keeps_the_torch_kernels(monkeypatch):
         assert kernels.attraction_kernel(50_000, torch.device("cpu")) is not attraction_table_eager
 
 
-def test_the_c_source_ships_next_to_its_loader():
-    assert native.SOURCE.is_file() and os.path.getsize(native.SOURCE) > 500
+def test_the_c_sources_ship_next_to_their_loader():
+    for source in native.SOURCES:
+        assert source.is_file() and os.path.getsize(source) > 500
+
+
+def torch_grid_steps(y: torch.Tensor, n_boxes: int, box: float, p: int):
+    """fft_repulsion's torch spreading (the grid) and its reading (a function of the fields)."""
+    low = y.min()
+    scaled = (y - low) / box
+    node_index, weights = fft._node_indices_and_weights(scaled, scaled.floor().clamp_(0, n_boxes - 1), n_boxes * p, p)
+    grid = torch.zeros((1, (n_boxes * p) ** y.shape[1])).index_add_(1, node_index.reshape(-1), weights.reshape(1, -1))
+
+    def read(fields: torch.Tensor) -> torch.Tensor:
+        return (fields[:, node_index] * weights).sum(dim=2).T
+
+    return float(low), grid, read
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+@pytest.mark.parametrize("build", ["openmp_build", "serial_build"])
+def test_the_grid_steps_equal_their_torch_version(request, build, dim):
+    """The same float32 stencil (box, local coordinate, Lagrange weights) as the torch steps, so
+    only the order of the sums differs: a few float32 ulps of the sums' magnitudes. The layout
+    reaches the grid's last box, where the clamped box puts t at 1."""
+    interpolation = native.GridInterpolation(request.getfixturevalue(build))
+    g = torch.Generator().manual_seed(dim)
+    n = 3 * native.MIN_ROWS_PER_THREAD + 5
+    y = torch.randn(n, dim, generator=g) * 6
+    span = float(y.max() - y.min())
+    p = fft.interpolation_points(dim)
+    n_boxes, box = fft.grid_geometry(span, n, dim=dim)
+    low, grid, read = torch_grid_steps(y, n_boxes, box, p)
+    ours = interpolation.spread(y, low, box, n_boxes, p)
+    torch.testing.assert_close(ours, grid, rtol=1e-5, atol=1e-5 * float(grid.abs().max()))
+    assert float(ours.sum()) == pytest.approx(n, rel=1e-5)  # the weights of each point sum to 1
+    fields = torch.randn(dim, grid.shape[1], generator=g)
+    previous = torch.get_num_threads()
+    try:
+        for threads in (1, 2, 3):
+            torch.set_num_threads(threads)
+            read_back = interpolation.gather(y, low, box, n_boxes, p, fields)
+            torch.testing.assert_close(read_back, read(fields), rtol=1e-5, atol=1e-5 * float(fields.abs().max()))
+    finally:
+        torch.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+def test_fft_repulsion_is_the_same_with_and_without_the_c_steps(monkeypatch, dim):
+    if native.loaded_library() is None:
+        pytest.skip("no C compiler here")
+    g = torch.Generator().manual_seed(5)
+    y = torch.randn(20_000 if dim == 2 else 4_000, dim, generator=g) * 12
+    ours, z = fft.fft_repulsion(y)
+    monkeypatch.setenv("NBVIZ_TSNE_NATIVE", "0")
+    assert fft.native_interpolation(y) is None
+    theirs, z_torch = fft.fft_repulsion(y)
+    torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-5 * float(theirs.abs().max()))
+    assert float(z) == pytest.approx(float(z_torch), rel=1e-6)
+    assert fft.native_interpolation(y.double()) is None  # float64 layouts stay in torch
