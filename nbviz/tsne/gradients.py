@@ -16,6 +16,7 @@ import torch
 
 from .affinities import SparseAffinities
 from .fft_repulsion import estimated_cost, fft_repulsion
+from .native import native_exact_repulsion
 from .scratch import scratch
 
 # Pairs per block in the exact repulsion and the KL sum. On the CPU, 1 MB float32 arrays stay in
@@ -172,8 +173,12 @@ def choose_repulsion(y: torch.Tensor, method: str) -> str:
 
 
 def repulsion(y: torch.Tensor, method: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """(r, Z) by the exact sum or the FFT scheme ('exact' | 'fft' | 'auto', see choose_repulsion)."""
-    return fft_repulsion(y) if choose_repulsion(y, method) == "fft" else exact_repulsion(y)
+    """(r, Z) by the exact sum or the FFT scheme ('exact' | 'fft' | 'auto', see choose_repulsion);
+    the exact sum by the C loop of nbviz.tsne.native where it applies, else exact_repulsion."""
+    if choose_repulsion(y, method) == "fft":
+        return fft_repulsion(y)
+    exact = native_exact_repulsion(y) or exact_repulsion
+    return exact(y)
 
 
 def log_kernel_expectation(y: torch.Tensor, P: SparseAffinities) -> float:

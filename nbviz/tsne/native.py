@@ -1,6 +1,6 @@
-"""The table pass and the grid interpolation of t-SNE as small C functions, built with the system's
-C compiler: the attraction (attraction.c) and the FFT repulsion's spreading and reading
-(interpolation.c).
+"""The per-iteration passes of t-SNE as small C functions, built with the system's C compiler: the
+attraction (attraction.c), the FFT repulsion's spreading and reading (interpolation.c) and the
+exact repulsion of small layouts (repulsion.c).
 
 Each table row gathers W neighbours' coordinates; a plain loop over the row that keeps its sums
 in registers does this about twice as fast as the torch.compile'd kernel, which stages the
@@ -19,8 +19,8 @@ OpenMP threads. A second runtime would keep its own threads, and torch's, spinni
 after each of torch's parallel operations, take the cores from them (10.5 ms per pass at 70,000
 points became 14.3 ms after one parallel torch operation). Elsewhere the library is built
 without OpenMP and disjoint row ranges run on Python threads (ctypes releases the GIL). Without
-a compiler, or when no build succeeds, `native_attraction()` and `native_interpolation()` return
-None and the callers keep the torch kernels.
+a compiler, or when no build succeeds, `native_attraction()`, `native_interpolation()` and
+`native_exact_repulsion()` return None and the callers keep the torch kernels.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ from typing import Callable
 
 import torch
 
-SOURCES = (Path(__file__).with_name("attraction.c"), Path(__file__).with_name("interpolation.c"))
+SOURCES = tuple(Path(__file__).with_name(name) for name in ("attraction.c", "interpolation.c", "repulsion.c"))
 #: Portable optimisation: no -march, so the library runs on any CPU of the compiler's target.
 OPTIMISE = ("-O3", "-std=c99", "-fPIC")
 #: Fewest table rows per thread: below it starting a thread costs more than its share of the rows.
@@ -49,6 +49,8 @@ _POINTER, _INT64, _INT, _FLOAT = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int, 
 _SIGNATURES = {
     "nbviz_attraction_2d": [_POINTER] * 4 + [_INT64] * 3 + [_POINTER, _INT],
     "nbviz_attraction_3d": [_POINTER] * 4 + [_INT64] * 3 + [_POINTER, _INT],
+    "nbviz_exact_repulsion_2d": [_POINTER, _INT64, _INT64, _INT64, _POINTER, _POINTER, _INT],
+    "nbviz_exact_repulsion_3d": [_POINTER, _INT64, _INT64, _INT64, _POINTER, _POINTER, _INT],
     "nbviz_spread": [_POINTER, _INT64, _INT, _FLOAT, _FLOAT, _INT64, _INT, _POINTER],
     "nbviz_gather": [_POINTER, _INT, _FLOAT, _FLOAT, _INT64, _INT, _POINTER, _INT64, _INT64, _POINTER, _INT],
 }
@@ -250,3 +252,28 @@ def native_interpolation(y: torch.Tensor, built: NativeLibrary | None = None) ->
         return None
     built = built or loaded_library()
     return None if built is None else GridInterpolation(built)
+
+
+def native_exact_repulsion(y: torch.Tensor, built: NativeLibrary | None = None) -> Callable | None:
+    """gradients.exact_repulsion by the C functions (repulsion.c) for layouts like y, or None:
+    switched off (enabled()), not a float32 2-D or 3-D layout on the CPU, or no library (`built`,
+    default this process's). The function returns (r (N, d), Z 0-d float64) with
+    r_i = sum_{j != i} w_ij^2 (y_i - y_j) and Z = sum_{i != j} w_ij (float32 row sums added in
+    float64); the rows are shared among threads (_share_rows)."""
+    if not (enabled() and _handles(y)):
+        return None
+    built = built or loaded_library()
+    if built is None:
+        return None
+    function = getattr(built.library, f"nbviz_exact_repulsion_{y.shape[1]}d")
+
+    def exact_repulsion(layout: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        n, dim = layout.shape
+        coords = layout.T.contiguous()
+        force = torch.empty((n, dim), dtype=torch.float32)
+        row_w = torch.empty(n, dtype=torch.float32)
+        _share_rows(built, n, lambda start, stop, threads: function(
+            coords.data_ptr(), n, start, stop, force.data_ptr(), row_w.data_ptr(), threads))
+        return force, row_w.sum(dtype=torch.float64)
+
+    return exact_repulsion

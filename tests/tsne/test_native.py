@@ -187,3 +187,46 @@ def test_fft_repulsion_is_the_same_with_and_without_the_c_steps(monkeypatch, dim
     torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-5 * float(theirs.abs().max()))
     assert float(z) == pytest.approx(float(z_torch), rel=1e-6)
     assert fft.native_interpolation(y.double()) is None  # float64 layouts stay in torch
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+@pytest.mark.parametrize("build", ["openmp_build", "serial_build"])
+def test_the_exact_repulsion_equals_the_float64_sum_on_several_threads(request, build, dim):
+    """Per row and coordinate within 2 (N + 3) eps32 sum_j |w_ij^2 d_ij| of the float64 sum (float32
+    terms summed in any order), Z within 2 (N + 3) eps32 relative; a duplicated point (d = 0, w = 1)
+    counts like any other pair, and only the point itself is left out."""
+    built = request.getfixturevalue(build)
+    g = torch.Generator().manual_seed(10 + dim)
+    n = 2 * native.MIN_ROWS_PER_THREAD + 301
+    y = torch.randn(n, dim, generator=g) * 15
+    y[7] = y[3]
+    d = y.double().unsqueeze(1) - y.double().unsqueeze(0)
+    w = 1.0 / (1.0 + d.square().sum(-1))
+    w.fill_diagonal_(0.0)
+    terms = (w * w).unsqueeze(-1) * d
+    exact, z_exact = terms.sum(1), w.sum()
+    bound = 2 * (n + 3) * EPS32 * terms.abs().sum(1) + 1e-30
+    previous = torch.get_num_threads()
+    try:
+        for threads in (1, 2, 3):
+            torch.set_num_threads(threads)
+            force, z = native.native_exact_repulsion(y, built)(y)
+            assert force.dtype == torch.float32 and z.dtype == torch.float64
+            assert ((force.double() - exact).abs() / bound).max().item() <= 1.0
+            assert abs(float(z) / float(z_exact) - 1) <= 2 * (n + 3) * EPS32
+    finally:
+        torch.set_num_threads(previous)
+
+
+def test_the_gradient_uses_the_c_exact_repulsion_and_agrees_with_torchs(monkeypatch):
+    from nbviz.tsne import gradients
+
+    if native.loaded_library() is None:
+        pytest.skip("no C compiler here")
+    y = torch.randn(900, 2, generator=torch.Generator().manual_seed(4)) * 20
+    ours, z = gradients.repulsion(y, "exact")
+    monkeypatch.setenv("NBVIZ_TSNE_NATIVE", "0")
+    assert native.native_exact_repulsion(y) is None
+    theirs, z_torch = gradients.repulsion(y, "exact")
+    torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-5 * float(theirs.abs().max()))
+    assert float(z) == pytest.approx(float(z_torch), rel=1e-5)
