@@ -8,10 +8,9 @@ gathered values through a buffer (70,000 points, 11.6M table slots, 2 threads: 5
 17-19 ms per pass over several runs), and four times as fast as eager torch on the digits. The
 repulsion's grid steps are a handful of flops per point and node, which torch spends on building
 (N, p^d) index and weight arrays: the whole FFT repulsion of that layout took 5.2-5.5 ms instead
-of 14.5-24.7. The exact repulsion of small layouts stays in torch: a C loop over all pairs, built
-without -march (SSE2 on x86-64), was no faster (1,797 points: 4.2 against 3.6 ms). The sources are
-compiled once per process into a temporary folder (0.1-0.2 s, no cache to go stale) and called
-through ctypes.
+of 14.5-24.7. The exact repulsion, a vectorised loop over all pairs, took 0.52 ms instead of 3.5
+for the 1,797 digits and 3.9 instead of 24 for 5,000 points. The sources are compiled once per
+process into a temporary folder (0.1-0.2 s, no cache to go stale) and called through ctypes.
 
 Threads: where torch runs on GNU OpenMP (its Linux builds), the library is built with -fopenmp
 and linked against the very runtime torch loaded, so the rows are shared among torch's own
