@@ -229,7 +229,8 @@ def fft_repulsion(y: torch.Tensor, box_width: float | None = None) -> tuple[torc
     the saved transforms pay for INTERPOLATION_POINTS = 4 in 2-D. Z needs only a total: with the same weights for
     spreading and reading, sum_i sum_j w_ij ~ <G, w * G> = (1/M) sum_f |G^(f)|^2 w^(f)
     (Parseval on the M = side^d circulant), then Z = that - N. Grid: see grid_geometry. The
-    spreading and reading run in C where they can (nbviz.tsne.native), else in torch. Returns (r (N, d), Z 0-d float64 tensor).
+    spreading and reading run in C where they can (nbviz.tsne.native), else in torch.
+    Returns (r (N, d), Z 0-d float64 tensor).
     """
     n_points, dim = y.shape
     p = interpolation_points(dim)

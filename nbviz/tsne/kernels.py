@@ -2,7 +2,7 @@
 
 The attraction pass gathers W neighbours per point. On the CPU the C function (built once per
 process in a fraction of a second) is the fastest at every N: 0.18 against 0.79 ms per pass for
-the digits, 10 against 19 ms (compiled) at 70,000 points. Where it cannot be built (no C
+the digits, 5-10.5 against 17-19 ms (compiled) at 70,000 points. Where it cannot be built (no C
 compiler) or does not apply (float64 layouts, more than 3 dimensions), torch runs the pass: in
 eager torch each elementwise step writes an (N, W) temporary, so for large N a fused, compiled
 kernel is several times faster. Compilation costs seconds the first time (cached on disk
@@ -40,18 +40,14 @@ def _compiled_attraction() -> Callable | None:
     return _compiled
 
 
-def attraction_kernel(
-    n_points: int, device: torch.device, use_compile: bool | None = None, use_native: bool | None = None
-) -> Callable:
+def attraction_kernel(n_points: int, device: torch.device, use_compile: bool | None = None) -> Callable:
     """The attraction-table function to use for this problem size and device.
 
     On a GPU: the unblocked table pass. On the CPU: the C function where it can be built and
-    applies (use_native=None honours NBVIZ_TSNE_NATIVE=0), else torch_attraction_kernel.
+    applies (unless NBVIZ_TSNE_NATIVE=0), else torch_attraction_kernel.
     """
     torch_kernel = torch_attraction_kernel(n_points, device, use_compile)
-    if use_native is None:
-        use_native = native.enabled()
-    c_kernel = native.native_attraction() if use_native and device.type == "cpu" else None
+    c_kernel = native.native_attraction() if device.type == "cpu" else None
     if c_kernel is None:
         return torch_kernel
 

@@ -43,7 +43,10 @@ OPTIMISE = ("-O3", "-std=c99", "-fPIC")
 #: Fewest table rows per thread: below it starting a thread costs more than its share of the rows.
 MIN_ROWS_PER_THREAD = 2048
 
-_FUNCTIONS = {2: "nbviz_attraction_2d", 3: "nbviz_attraction_3d"}
+#: Layout dimensions the C functions are written for.
+DIMENSIONS = (2, 3)
+#: Nodes per box and axis interpolation.c has room for (its MAX_NODES_PER_AXIS).
+MAX_NODES_PER_AXIS = 8
 _POINTER, _INT64, _INT, _FLOAT = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int, ctypes.c_float
 _SIGNATURES = {
     "nbviz_attraction_2d": [_POINTER] * 4 + [_INT64] * 3 + [_POINTER, _INT],
@@ -180,12 +183,20 @@ def _share_rows(built: NativeLibrary, rows: int, run_rows: Callable[[int, int, i
 
 
 def _handles(y: torch.Tensor) -> bool:
-    return y.device.type == "cpu" and y.dtype == torch.float32 and y.dim() == 2 and y.shape[1] in _FUNCTIONS
+    return y.device.type == "cpu" and y.dtype == torch.float32 and y.dim() == 2 and y.shape[1] in DIMENSIONS
+
+
+def _library_for(y: torch.Tensor | None, built: NativeLibrary | None) -> NativeLibrary | None:
+    """`built` (default: this process's library) when the C functions are switched on (enabled())
+    and handle layout y (a float32 2-D or 3-D layout on the CPU; None: checked per call), else None."""
+    if not enabled() or (y is not None and not _handles(y)):
+        return None
+    return built or loaded_library()
 
 
 def native_attraction(built: NativeLibrary | None = None) -> Callable | None:
     """attraction_table (see gradients.py) by the C function of `built` (default: this process's
-    library), or None when it cannot be built.
+    library), or None when it cannot be built or is switched off (enabled()).
 
     The returned function takes the same (y, owner, table, weights) and returns (rows, dim)
     float32: a_r = sum_m P[r, m] (y_o - y_j) / (1 + |y_o - y_j|^2), o = owner[r], j = table[r, m].
@@ -193,7 +204,7 @@ def native_attraction(built: NativeLibrary | None = None) -> Callable | None:
     anything else, so that the caller can use a torch kernel instead. The rows are shared among
     torch.get_num_threads() threads (_share_rows).
     """
-    built = built or loaded_library()
+    built = _library_for(None, built)
     if built is None:
         return None
 
@@ -206,12 +217,17 @@ def native_attraction(built: NativeLibrary | None = None) -> Callable | None:
         if rows == 0 or width == 0:
             return torch.zeros((rows, dim), dtype=torch.float32)
         out = torch.empty((rows, dim), dtype=torch.float32)  # every row is written below
-        function = getattr(built.library, _FUNCTIONS[dim])
+        function = getattr(built.library, f"nbviz_attraction_{dim}d")
         pointers = [t.data_ptr() for t in (y, owner, table, weights)]
         _share_rows(built, rows, lambda start, stop, threads: function(*pointers, width, start, stop, out.data_ptr(), threads))
         return out
 
     return table_pass
+
+
+def _check_nodes_per_axis(p: int) -> None:
+    if not 1 <= p <= MAX_NODES_PER_AXIS:
+        raise ValueError(f"the C grid steps take 1 to {MAX_NODES_PER_AXIS} nodes per box and axis, got {p}")
 
 
 @dataclass(frozen=True)
@@ -228,6 +244,7 @@ class GridInterpolation:
     built: NativeLibrary
 
     def spread(self, y: torch.Tensor, low: float, box: float, n_boxes: int, p: int) -> torch.Tensor:
+        _check_nodes_per_axis(p)
         n, dim = y.shape
         y = y.contiguous()
         grid = torch.zeros((1, (n_boxes * p) ** dim), dtype=torch.float32)
@@ -235,6 +252,7 @@ class GridInterpolation:
         return grid
 
     def gather(self, y: torch.Tensor, low: float, box: float, n_boxes: int, p: int, fields: torch.Tensor) -> torch.Tensor:
+        _check_nodes_per_axis(p)
         n, dim = y.shape
         y, fields = y.contiguous(), fields.to(torch.float32).contiguous()
         out = torch.empty((n, dim), dtype=torch.float32)
@@ -247,9 +265,7 @@ class GridInterpolation:
 def native_interpolation(y: torch.Tensor, built: NativeLibrary | None = None) -> GridInterpolation | None:
     """The C grid steps for layout y (GridInterpolation), or None: switched off (enabled()), not
     a float32 2-D or 3-D layout on the CPU, or no library (`built`, default this process's)."""
-    if not (enabled() and _handles(y)):
-        return None
-    built = built or loaded_library()
+    built = _library_for(y, built)
     return None if built is None else GridInterpolation(built)
 
 
@@ -259,9 +275,7 @@ def native_exact_repulsion(y: torch.Tensor, built: NativeLibrary | None = None) 
     default this process's). The function returns (r (N, d), Z 0-d float64) with
     r_i = sum_{j != i} w_ij^2 (y_i - y_j) and Z = sum_{i != j} w_ij (float32 row sums added in
     float64); the rows are shared among threads (_share_rows)."""
-    if not (enabled() and _handles(y)):
-        return None
-    built = built or loaded_library()
+    built = _library_for(y, built)
     if built is None:
         return None
     function = getattr(built.library, f"nbviz_exact_repulsion_{y.shape[1]}d")

@@ -163,6 +163,10 @@ def test_the_grid_steps_equal_their_torch_version(request, build, dim):
     ours = interpolation.spread(y, low, box, n_boxes, p)
     torch.testing.assert_close(ours, grid, rtol=1e-5, atol=1e-5 * float(grid.abs().max()))
     assert float(ours.sum()) == pytest.approx(n, rel=1e-5)  # the weights of each point sum to 1
+    c_source = native.SOURCES[1].read_text()
+    assert f"#define MAX_NODES_PER_AXIS {native.MAX_NODES_PER_AXIS}\n" in c_source
+    with pytest.raises(ValueError, match="nodes per box"):
+        interpolation.spread(y, low, box, n_boxes, native.MAX_NODES_PER_AXIS + 1)
     fields = torch.randn(dim, grid.shape[1], generator=g)
     previous = torch.get_num_threads()
     try:
