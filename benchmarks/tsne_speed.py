@@ -11,9 +11,9 @@ Data sets:
   <N>      a Gaussian mixture of N points in 50-D: 20 unit Gaussians, each intrinsically
            50-dimensional (synthetic; the hardest case for approximate search)
 
-Every fit runs in a fresh Python process. "cold" starts with an empty torch.compile cache
-directory; "warm" is a fresh process that finds the cache the cold run left on disk. Only the
-fit is timed (imports and data loading are not).
+Every fit runs in a fresh Python process. "cold" starts with empty cache directories (torch.compile's,
+and nbviz's built C library: it is compiled inside the run); "warm" is a fresh process that finds
+the caches the cold run left on disk. Only the fit is timed (imports and data loading are not).
 
 Quality, computed once per data set in this process, the same way for every library's layout:
   KL common   KL(P || Q) against one P: exact kNN (k = 90), perplexity 30, symmetrised; Z summed
@@ -257,7 +257,8 @@ def kept_share(data_nn, layout_nn) -> float:
 
 
 def measure(spec: dict, cache_dir: str) -> dict:
-    env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=cache_dir, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=cache_dir, NBVIZ_CACHE_DIR=os.path.join(cache_dir, "nbviz-native"),
+               PYTHONPATH=str(ROOT))
     out = subprocess.run(
         [sys.executable, __file__, "--worker", json.dumps(spec)], env=env, capture_output=True, text=True,
         timeout=7200,

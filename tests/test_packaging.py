@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+from nbviz.tsne import native
+
 REPO = Path(__file__).resolve().parent.parent
 BUNDLES = ("cam_explorer.js", "tsne_scatter.js", "report_host.js")
 
@@ -30,7 +32,8 @@ def test_wheel_contains_the_built_bundles(wheel):
         assert f"nbviz/static/{bundle}" in names
         assert zipfile.ZipFile(wheel).getinfo(f"nbviz/static/{bundle}").file_size > 1000
     assert "nbviz/data.py" in names and "nbviz/cam/__init__.py" in names and "nbviz/tsne/__init__.py" in names
-    assert {"nbviz/tsne/attraction.c", "nbviz/tsne/interpolation.c"} <= names  # compiled on first use
+    shipped = {f"nbviz/tsne/{source.name}" for source in (*native.SOURCES, *native.HEADERS)}
+    assert shipped <= names  # compiled on first use
     assert not any(name.startswith(("tests/", "js/", "benchmarks/")) for name in names)
 
 
@@ -59,10 +62,14 @@ def test_plain_install_loads_its_bundles(tmp_path, wheel):
         "print(nbviz.__file__); print(len(b.read_bundle('cam_explorer'))); "
         "import nbviz.tsne.native as n; print(n.c_compiler() is not None, n.loaded_library() is not None)"
     )
-    environment = {"PYTHONPATH": str(target), "PATH": os.environ.get("PATH", os.defpath)}  # gcc finds ld on PATH
+    cache = tmp_path / "native-cache"
+    environment = {"PYTHONPATH": str(target), "PATH": os.environ.get("PATH", os.defpath),  # gcc finds ld on PATH
+                   "NBVIZ_CACHE_DIR": str(cache)}
     result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=environment,
                             check=True, capture_output=True, text=True)
     location, size, has_compiler, built = result.stdout.split()
     assert Path(location).is_relative_to(target)
     assert int(size) == (REPO / "nbviz" / "static" / "cam_explorer.js").stat().st_size
     assert built == has_compiler  # the installed C sources build wherever there is a compiler
+    if built == "True":
+        assert len(list(cache.glob("*.so"))) == 1  # kept for the next process

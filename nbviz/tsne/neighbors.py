@@ -7,8 +7,11 @@ approximate path never trusts its settings: it measures recall on a seeded sampl
 against exact search, raises HNSW's search breadth until the sampled recall clears the target
 with a margin, and uses exact search instead when that would cost more than exact search itself.
 
-Exact search on the CPU is faiss's brute-force k-NN (one matrix product per block, then k-selection
-by heaps); elsewhere, and for float64 data, a blocked matrix product and top-k in torch.
+Exact search of all points among themselves on the CPU is tiled_search.py's: one matrix product
+per pair of blocks, used for both blocks' points, and C reservoirs keeping each point's k best.
+Exact search of other queries (and of all points when the C code cannot be built) is faiss's
+brute-force k-NN on the CPU, elsewhere, and for float64 data, a blocked matrix product and top-k
+in torch.
 """
 from __future__ import annotations
 
@@ -23,14 +26,23 @@ import numpy as np
 import torch
 
 from .errors import TSNEError
+from .native import TileSelection, native_pair_sq_distances, native_tile_selection
+from .tiled_search import tiled_search
 
-#: On the CPU exact search (faiss brute force, float32) costs about N^2 * (D + TOPK_COST_CPU) *
-#: 9.3e-12 s on 2 cores (measured: the 30,522 x 384 MiniLM vocabulary 3.9 s, 70,000 x 50 points
-#: 5.3 s): the k-selection costs as much as ~66 more dimensions of the product. "auto" searches
-#: exactly while that count stays within EXACT_BUDGET_CPU (about 5.6 s there), else tries HNSW,
-#: which itself returns to exact search when that is cheaper at the recall it must reach.
-TOPK_COST_CPU = 66
-EXACT_BUDGET_CPU = 6e11
+#: On the CPU the exact search of all points (tiled_search.py) costs about
+#: N^2 * (D + TOPK_COST_CPU) * 3.8e-12 s on 2 cores (measured: the 30,522 x 384 MiniLM vocabulary
+#: 1.6 s, 120,000 x 50 points 8.4 s): selecting each point's k nearest costs as much as ~94 more
+#: dimensions of the product. "auto" searches exactly while that count stays within
+#: EXACT_BUDGET_CPU (about 4.6 s there: up to ~91,000 points of 50 dimensions or ~50,000 of 384),
+#: else tries HNSW, which itself returns to exact search when that is cheaper at the recall it
+#: must reach.
+TOPK_COST_CPU = 94
+EXACT_BUDGET_CPU = 1.2e12
+#: How much of the time extrapolated from the recall sample's exact search (faiss, 1,000 queries
+#: against all points) the tiled search of all points takes: measured 0.23 on the MiniLM
+#: vocabulary, 0.44-0.51 on 20,000-120,000 points of 50 dimensions (2 cores). The larger keeps
+#: the hand-over to exact search on the safe side: HNSW is kept only when clearly faster.
+TILED_SHARE_OF_SAMPLE_ESTIMATE = 0.5
 #: The same on an accelerator (torch's exact search there runs near its matmul peak): 1M x 50 is exact.
 EXACT_BUDGET_ACCELERATOR = 1e14
 #: Fewest (query, row) pairs searched by faiss: below it torch's search takes under ~0.2 s, and
@@ -162,11 +174,23 @@ def _ranking_distances(queries: torch.Tensor, base: torch.Tensor, base_sq_norms:
 def exact_search(X: torch.Tensor, k: int, queries: torch.Tensor | None = None) -> torch.Tensor:
     """Exact k-NN of the rows `queries` (default: all) among all rows of X, the query itself excluded.
 
-    Returns (len(queries), k) int64 indices, unsorted (see search_against).
+    Returns (len(queries), k) int64 indices, unsorted. All rows of float32 data on the CPU go to
+    tiled_search when the C selection is available, anything else to search_against.
     """
     if queries is None:
+        selection = _tile_selection(X)
+        if selection is not None:
+            return tiled_search(X, k, selection).to(torch.int64)
         queries = torch.arange(X.shape[0], device=X.device)
     return search_against(X.index_select(0, queries), X, k, exclude=queries)
+
+
+def _tile_selection(X: torch.Tensor) -> TileSelection | None:
+    """The C selection for tiled_search when it can search all rows of X: float32 data on the
+    CPU, fewer than 2^31 rows, the C library built and switched on (see native.py)."""
+    if X.device.type != "cpu" or X.dtype != torch.float32 or X.shape[0] >= 2**31:
+        return None
+    return native_tile_selection()
 
 
 def search_against(Q: torch.Tensor, X: torch.Tensor, k: int, exclude: torch.Tensor | None = None) -> torch.Tensor:
@@ -266,7 +290,8 @@ def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tens
     breadth the sample's recall r_q (share of each sampled query's found neighbours no farther
     than its exact k-th neighbour, which counts ties fairly) must satisfy
     mean(r_q) - 2 std(r_q) / sqrt(m) >= RECALL_TARGET. Exact search of all N points is
-    extrapolated from the sample's own exact search, the build from a first slice (its cost grows
+    extrapolated from the sample's own exact search (times TILED_SHARE_OF_SAMPLE_ESTIMATE where
+    tiled_search would run it), the build from a first slice (its cost grows
     about as N log N) and the search from the sample (random queries: slower per query than the
     clustered full search, so the estimate leans towards exact search). Once the approximate
     estimate reaches exact search's, returns None and the caller searches exactly. Else returns
@@ -283,6 +308,8 @@ def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tens
     queries = X.index_select(0, sample)
     exact_sample = _brute_force(X, X, n * n)(queries, X, k, sample)
     exact_seconds = (time.perf_counter() - started) * n / sample.numel()
+    if _tile_selection(X) is not None:
+        exact_seconds *= TILED_SHARE_OF_SAMPLE_ESTIMATE
     kth = pair_sq_distances(queries, X, exact_sample).max(dim=1).values
     order = _cluster_order(data, seed)
     clustered = data[order]
@@ -378,8 +405,16 @@ def pair_sq_distances(
     """d_qm^2 = sum_d (Q_qd - X_{indices[q, m], d})^2 for every listed pair, returned in `dtype`.
 
     Differences are taken in the input precision (exact to rounding, no cancellation), the sum
-    accumulated in float64 by blocks of rows small enough to stay in cache.
+    accumulated in float64: for float32 data and result on the CPU by native_pair_sq_distances
+    (each difference squared in float64; the MiniLM vocabulary's 30,522 x 90 pairs in 0.1 s
+    instead of 0.8 s), else in torch by blocks of rows small enough to stay in cache (each
+    difference squared in the input precision).
     """
+    if dtype == torch.float32:
+        native = native_pair_sq_distances()
+        found = None if native is None else native(Q, X, indices)
+        if found is not None:
+            return found
     rows_total, k = indices.shape
     out = torch.empty((rows_total, k), dtype=dtype, device=X.device)
     block = max(1, (1 << 18) // max(1, k * X.shape[1]))

@@ -29,3 +29,29 @@ def _torch_threads():
     torch.set_num_threads(int(os.environ.get("NBVIZ_TEST_THREADS", "1")))
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def openmp_build():
+    """The C library built with OpenMP against torch's runtime (skips where it cannot be)."""
+    from nbviz.tsne import native
+
+    runtime = native.torch_openmp_runtime()
+    if runtime is None:
+        pytest.skip("torch does not run on GNU OpenMP here")
+    built = native.build(runtime)
+    if built is None or not built.openmp:
+        pytest.skip("no C compiler with OpenMP here")
+    return built
+
+
+@pytest.fixture(scope="session")
+def serial_build():
+    """The C library built without OpenMP (its callers split rows over Python threads)."""
+    from nbviz.tsne import native
+
+    built = native.build(None)
+    if built is None:
+        pytest.skip("no C compiler here")
+    assert not built.openmp
+    return built

@@ -42,26 +42,6 @@ def check_against_float64(out: torch.Tensor, y, owner, table, weights) -> None:
     assert excess <= 1.0, excess
 
 
-@pytest.fixture(scope="module")
-def openmp_build():
-    runtime = native.torch_openmp_runtime()
-    if runtime is None:
-        pytest.skip("torch does not run on GNU OpenMP here")
-    built = native.build(runtime)
-    if built is None or not built.openmp:
-        pytest.skip("no C compiler with OpenMP here")
-    return built
-
-
-@pytest.fixture(scope="module")
-def serial_build():
-    built = native.build(None)
-    if built is None:
-        pytest.skip("no C compiler here")
-    assert not built.openmp
-    return built
-
-
 @pytest.mark.parametrize("dim", [2, 3])
 @pytest.mark.parametrize("build", ["openmp_build", "serial_build"])
 def test_both_builds_equal_the_float64_sum_on_several_threads(request, build, dim):
@@ -129,7 +109,7 @@ def test_the_environment_switch_keeps_the_torch_kernels(monkeypatch):
 
 
 def test_the_c_sources_ship_next_to_their_loader():
-    for source in native.SOURCES:
+    for source in (*native.SOURCES, *native.HEADERS):
         assert source.is_file() and os.path.getsize(source) > 500
 
 
@@ -234,3 +214,46 @@ def test_the_gradient_uses_the_c_exact_repulsion_and_agrees_with_torchs(monkeypa
     theirs, z_torch = gradients.repulsion(y, "exact")
     torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-5 * float(theirs.abs().max()))
     assert float(z) == pytest.approx(float(z_torch), rel=1e-5)
+
+
+def test_a_built_library_is_kept_and_loaded_by_the_next_build(tmp_path, monkeypatch):
+    """build(..., cache) keeps its library under build_key; the next build loads that file
+    instead of compiling (no compiler call but --version), a damaged file is built anew, and
+    another source text gets another key."""
+    if native.c_compiler() is None:
+        pytest.skip("no C compiler here")
+    runtime = native.torch_openmp_runtime()
+    first = native.build(runtime, tmp_path)
+    assert first is not None
+    kept = list(tmp_path.glob("*.so"))
+    assert len(kept) == 1 and kept[0].name.startswith(native.build_key(native.c_compiler(), runtime))
+    compiles = []
+    real_compile = native._compile
+    monkeypatch.setattr(native, "_compile", lambda steps: compiles.append(steps) or real_compile(steps))
+    again = native.build(runtime, tmp_path)
+    assert again is not None and again.openmp == first.openmp and compiles == []
+    assert os.path.realpath(again.library._name) == os.path.realpath(kept[0])
+    damaged = tmp_path / "damaged"  # a folder whose file this process never mapped
+    damaged.mkdir()
+    (damaged / kept[0].name).write_bytes(b"not a library")
+    rebuilt = native.build(runtime, damaged)
+    assert rebuilt is not None and len(compiles) >= 1
+    assert (damaged / kept[0].name).stat().st_size > 1000
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    copies = []
+    for source in native.SOURCES:
+        copy = changed / source.name
+        copy.write_text(source.read_text() + "\n/* edited */\n")
+        copies.append(copy)
+    key = native.build_key(native.c_compiler(), runtime)
+    monkeypatch.setattr(native, "SOURCES", tuple(copies))
+    assert native.build_key(native.c_compiler(), runtime) != key
+
+
+def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("NBVIZ_CACHE_DIR", str(tmp_path / "mine"))
+    assert native.cache_folder() == tmp_path / "mine"
+    monkeypatch.delenv("NBVIZ_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert native.cache_folder() == tmp_path / "xdg" / "nbviz" / "native"
