@@ -24,9 +24,10 @@ TILE = 2048
 def tiled_search(X: torch.Tensor, k: int, selection: TileSelection) -> torch.Tensor:
     """(N, k) int32: the k nearest other points of every row of X (float32, on the CPU), unsorted.
 
-    The diagonal tiles come first: data listed class by class (as many data sets are) then
-    gives each point a low bar from its own block before the cross tiles are scanned, and fewer
-    candidates pass it. A point is never its own neighbour; duplicates list each other.
+    The diagonal tiles come first: data listed class by class, or put in cluster order (see
+    neighbors._tiled_exact_search), then gives each point a low bar from its own block before
+    the cross tiles are scanned, and fewer candidates pass it. A point is never its own
+    neighbour; duplicates list each other.
     """
     X = X.contiguous()
     n = X.shape[0]

@@ -179,3 +179,23 @@ def test_a_toolchain_without_multiversioning_still_builds_the_library(tmp_path, 
     X = knn.centred(torch.from_numpy(digits[0][:500]))
     found = tiled.tiled_search(X, 15, native.native_tile_selection(built))
     check_true_neighbours(X, found, 15)
+
+
+def test_data_of_few_dimensions_is_searched_in_cluster_order_with_the_same_result(monkeypatch, digits, vocabulary_rows):
+    """Above one tile, points of at most CLUSTER_ORDER_MAX_DIMENSIONS go through the search in
+    k-means cluster order and the neighbours come back in the caller's numbering, the true ones
+    up to ties; the 384-d vocabulary is searched as given."""
+    if native.loaded_library() is None:
+        pytest.skip("no C compiler here")
+    orders = []
+    real_order = knn._cluster_order
+    monkeypatch.setattr(knn, "_cluster_order", lambda data, seed: orders.append(data.shape) or real_order(data, seed))
+    monkeypatch.setattr(knn, "TILE", 256)
+    monkeypatch.setattr(tiled, "TILE", 256)
+    X = knn.centred(torch.from_numpy(digits[0][:1200]))
+    found = knn.exact_search(X, 25)
+    assert orders == [(1200, 64)] and found.dtype == torch.int64
+    check_true_neighbours(X, found, 25)
+    knn.exact_search(vocabulary_rows[:1000], 10)
+    knn.exact_search(X[:256], 10)  # a single tile: nothing to order
+    assert orders == [(1200, 64)]
