@@ -45,7 +45,8 @@ export default {
       focus: (i) => { scatter.set("focus", i); scatter.save_changes(); },
     }, { hasLabels: Boolean(model.get("_label_codes")?.byteLength), offline });
     panes.side.append(panel.node);
-    let offlineGroup = savedGroup(explorer, [], 1);
+    // A report opens on the selection it was saved with: its group panel shows that group at once.
+    let offlineGroup = savedGroup(explorer, offline ? scatter.get("selection") ?? [] : [], model.get("group_limit") ?? 1);
     const lut = () => {
       const luts = explorer.get("_colormaps") ?? {};
       const value = luts[explorer.get("colormap")] ?? Object.values(luts)[0];

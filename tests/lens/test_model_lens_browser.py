@@ -183,11 +183,24 @@ def test_model_lens_in_jupyterlab_and_its_offline_report(lab, page_for_html, scr
     o_cam.locator("[data-role=status]", has_text="not saved in this report").first.wait_for(timeout=30_000)
     screenshot(o_lens, "lens_5_report_not_saved.png")
 
-    # A lasso in the report averages the saved maps of the selected points.
-    _lasso(offline, o_scatter, o_plot, polygon)
+    # The report opens on the selection it was saved with, its group averaged from the saved maps.
     o_panel = o_lens.locator(".lens-panel")
+    o_status = o_panel.locator("[data-role=group-status]")
+    assert o_panel.get_attribute("data-group-status") == "done"
+    assert f"among {len(state['selection'])} selected" in o_status.inner_text()
+    # A lasso in the report around a saved point averages the saved maps of what it selects; a
+    # lasso holding no saved point says so and hides the previous group.
+    x, y = o_points[pick]
+    _lasso(offline, o_scatter, o_plot, [(x - 12, y - 12), (x + 12, y - 12), (x + 12, y + 12), (x - 12, y + 12)])
     offline.wait_for_function("(el) => el.dataset.groupStatus === 'done'", arg=o_panel.element_handle(), timeout=30_000)
-    assert "saved map" in o_panel.locator("[data-role=group-status]").inner_text()
+    assert "saved map" in o_status.inner_text()
+    assert pick in [int(v) for v in o_panel.locator("[data-role=group-grid] button").evaluate_all(
+        "(cells) => cells.map((c) => c.dataset.point)")]
     screenshot(offline, "lens_6_report_lasso.png")
+    x, y = o_points[beyond]
+    _lasso(offline, o_scatter, o_plot, [(x - 3, y - 3), (x + 3, y - 3), (x + 3, y + 3), (x - 3, y + 3)])
+    offline.wait_for_function("(el) => el.dataset.groupStatus === 'error'", arg=o_panel.element_handle(), timeout=30_000)
+    assert "none of the selected points" in o_status.inner_text()
+    assert not o_panel.locator("[data-role=group-grid]").is_visible()
     assert offline.blocked_requests == []
     assert offline.console_errors == []

@@ -13,6 +13,7 @@ export const PANEL_CSS = `
 .lens-group { flex: 1 1 480px; }
 .lens-group-status { color: #444; margin: 4px 0; min-height: 1.4em; }
 .lens-group-body { display: flex; gap: 12px; align-items: flex-start; }
+.lens-group-body[hidden] { display: none; }
 .lens-mean { display: flex; flex-direction: column; align-items: center; font-size: 12px; color: #555; }
 .lens-mean canvas { width: 160px; height: 160px; image-rendering: auto; border-radius: 4px; }
 .lens-grid { display: flex; flex-wrap: wrap; gap: 4px; max-height: 260px; overflow: auto; }
