@@ -150,7 +150,7 @@ class TSNEOptimizer:
         at least k columns. The distances are kept for the next call (a perplexity change) while
         they take at most KEEP_DISTANCES_BYTES; a larger run keeps only the indices (a million
         points' distances are 360 MB, as much as building P needs on top) and a reuse recomputes
-        the distances of the pairs it needs (about 0.7 s per 200,000 points x 90 on 2 cores)."""
+        the distances of the pairs it needs (about 0.4 s per 200,000 points x 90 on 2 cores, in C)."""
         if self._knn is None or self._knn.indices.shape[1] < k:
             n, dim = self._data.shape
             method = search_method(n, dim, self._device, self._config.neighbors)
