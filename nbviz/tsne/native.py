@@ -471,6 +471,12 @@ class TileSelection:
         return kept
 
 
+def native_library() -> NativeLibrary | None:
+    """This process's library when the C functions are switched on (enabled()): loaded from the
+    cache, or built on the first call (about 0.4 s on 2 cores), else None."""
+    return _library_for(None, None)
+
+
 def native_tile_selection(built: NativeLibrary | None = None) -> TileSelection | None:
     """A TileSelection, or None: switched off (enabled()) or no library (`built`, default this
     process's)."""

@@ -29,6 +29,7 @@ from .inputs import as_matrix, resolve_device
 from .kernels import attraction_kernel
 from .locality import PointOrder, relabelled, renumber_in_place, renumbering_due
 from .memory import check_fits
+from .native import native_library
 from .neighbors import Neighbors, centred, nearest_neighbors, pair_sq_distances, search_method
 from .scratch import Workspace
 from .transform import ReferenceNeighbors, TransformSettings, place_points, reference_neighbors
@@ -130,6 +131,10 @@ class TSNEOptimizer:
         self._seed = self._draw_seed(config.random_state)
         self._knn: Neighbors | None = None
         self._order: PointOrder | None = None  # the numbering self._P is kept in (None: the user's)
+        if self._device.type == "cpu":
+            # The C kernels' one-off build (or cache load) happens here, as its own step, rather
+            # than inside whichever kernel first needs them (the neighbour search).
+            native_library()
         self._initial = self._initial_layout(config.init)
         self._requested_perplexity = float(config.perplexity)
         self._P = self._affinities(self._requested_perplexity)

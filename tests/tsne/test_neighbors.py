@@ -200,6 +200,19 @@ def test_brute_force_lets_duplicates_list_each_other(search):
     assert not torch.any(found[:, 0] == rows)
 
 
+def test_drop_listed_removes_each_rows_own_point_whatever_its_place():
+    """HNSW answers k + 1 finds per point; each row keeps the k others in rank order. Row 0: the
+    point first (the usual case, a slice); row 1: a duplicate found before it; row 2: the point
+    missing (k + 1 others: the farthest goes); row 3: a short search (-1 padding repeats the
+    nearest find)."""
+    found = np.array([[0, 5, 6, 7], [9, 1, 4, 8], [3, 4, 5, 6], [3, 8, -1, -1]], dtype=np.int64)
+    distances = (found * 10.0 + np.arange(4)).astype(np.float32)
+    listed = np.array([0, 1, 2, 3])
+    kept, kept_distances = knn._drop_listed(found.copy(), distances.copy(), listed, 3)
+    assert kept.tolist() == [[5, 6, 7], [9, 4, 8], [3, 4, 5], [8, 8, 8]]
+    assert kept_distances.tolist() == [[51, 62, 73], [90, 42, 83], [30, 41, 52], [81, 81, 81]]
+
+
 def test_cluster_order_puts_similar_points_next_to_each_other(digits):
     """The HNSW build order lists every point once, and on the digits (real images, 7 k-means
     clusters) neighbours in the order are closer than in the input's: the mean step between
