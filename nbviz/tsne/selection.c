@@ -9,7 +9,8 @@
  * Each point keeps a reservoir of `capacity` (about 2k) candidates and a bound: the k-th smallest
  * score kept so far (+inf until the reservoir first fills). A candidate is stored only when it
  * scores below the bound; when the reservoir is full a quickselect keeps its k smallest and
- * the bound drops to the largest of them. Most candidates of a large search fail the bound, so
+ * the bound drops to the largest of them (a point of the MiniLM vocabulary compacts its
+ * reservoir about ten times, so the quickselect runs without branches: see select_score). Most candidates of a large search fail the bound, so
  * the scan first tests LANES scores at once and looks at single scores only when one passes.
  *
  * The scans are built for the widest vectors the CPU has (widest_vectors.h): at 70,000 x 50 a
@@ -20,6 +21,7 @@
  * without it, the caller runs disjoint ranges on Python threads (see native.py).
  */
 #include <stdint.h>
+#include <stdlib.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -37,41 +39,74 @@ struct nbviz_reservoirs {
     int32_t capacity;  /* > k */
 };
 
-static void swap_entries(float *score, int32_t *index, int64_t a, int64_t b)
+/* The (target + 1)-th smallest of the n scores in `from` (n >= 1, from and into each n long,
+ * both overwritten): quickselect whose passes copy out of place without branches. Each pass
+ * writes every score to both ends of `into` and moves only the end it belongs to, so scores
+ * below the pivot gather at the front, above it at the back, and equal ones are just counted;
+ * the next pass reads the side holding the target. (An in-place partition mispredicts about
+ * every other comparison on scores in no order, which the reservoirs' are.) */
+static float select_score(float *from, float *into, int64_t n, int64_t target)
 {
-    const float s = score[a];
-    score[a] = score[b];
-    score[b] = s;
-    const int32_t j = index[a];
-    index[a] = index[b];
-    index[b] = j;
+    while (n > 16) {
+        const float a = from[0], b = from[n / 2], c = from[n - 1];
+        const float pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        int64_t below = 0, above = n;
+        for (int64_t m = 0; m < n; ++m) {
+            const float s = from[m];
+            into[below] = s;
+            into[above - 1] = s;
+            below += s < pivot;
+            above -= s > pivot;
+        }
+        if (target < below) {
+            n = below;
+        } else if (target < above) {
+            return pivot;  /* the target is one of the scores equal to the pivot */
+        } else {
+            n -= above;
+            target -= above;
+            into += above;
+        }
+        float *read = into;
+        into = from;
+        from = read;
+    }
+    for (int64_t m = 1; m < n; ++m) {  /* insertion sort of the last few */
+        const float s = from[m];
+        int64_t p = m;
+        for (; p > 0 && from[p - 1] > s; --p) from[p] = from[p - 1];
+        from[p] = s;
+    }
+    return from[target];
 }
 
-/* Reorder the `count` entries so that the `keep` smallest scores come first (quickselect with a
- * median-of-three pivot, Hoare partition); returns the largest score among those. */
+#define SELECT_ON_STACK 1024
+
+/* Reorder the `count` entries so that the `keep` smallest scores come first (ties at the
+ * keep-th score broken by position); returns the largest score among those. The keep-th
+ * smallest score t comes from select_score on a copy, then one forward pass keeps every entry
+ * below t and the first (keep - #below) equal to it. */
 static float keep_smallest(float *score, int32_t *index, int64_t count, int64_t keep)
 {
-    int64_t low = 0, high = count - 1;
-    const int64_t target = keep - 1;
-    while (high > low) {
-        const int64_t mid = low + (high - low) / 2;
-        if (score[mid] < score[low]) swap_entries(score, index, mid, low);
-        if (score[high] < score[low]) swap_entries(score, index, high, low);
-        if (score[high] < score[mid]) swap_entries(score, index, high, mid);
-        const float pivot = score[mid];
-        int64_t a = low, b = high;
-        while (a <= b) {
-            while (score[a] < pivot) ++a;
-            while (score[b] > pivot) --b;
-            if (a <= b) swap_entries(score, index, a++, b--);
-        }
-        if (target <= b) high = b;
-        else if (target >= a) low = a;
-        else break;  /* entries between b and a equal the pivot: the target is in place */
+    float stack[2 * SELECT_ON_STACK];
+    float *work = count <= SELECT_ON_STACK ? stack : malloc(2 * (size_t)count * sizeof(float));
+    if (work == NULL) abort();
+    for (int64_t m = 0; m < count; ++m) work[m] = score[m];
+    const float t = select_score(work, work + count, count, keep - 1);
+    if (work != stack) free(work);
+    int64_t below = 0;
+    for (int64_t m = 0; m < count; ++m) below += score[m] < t;
+    int64_t ties = keep - below, kept = 0;
+    for (int64_t m = 0; m < count; ++m) {
+        const float s = score[m];
+        const int32_t j = index[m];
+        const int tie = s == t && ties > 0;
+        ties -= tie;
+        score[kept] = s;
+        index[kept] = j;
+        kept += (s < t) | tie;
     }
-    float largest = score[0];
-    for (int64_t m = 1; m < keep; ++m) largest = score[m] > largest ? score[m] : largest;
-    return largest;
+    return t;
 }
 
 /* Store candidate j with score s for point i; returns the point's bound afterwards. */

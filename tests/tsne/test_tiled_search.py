@@ -84,6 +84,16 @@ def test_reservoirs_that_fill_and_compact_often_or_never_keep_the_true_neighbour
     check_true_neighbours(X, found, k)
 
 
+def test_a_reservoir_wider_than_the_stack_workspace_still_keeps_the_true_neighbours(serial_build, monkeypatch, digits):
+    """All 1,797 digits, k = 600: the reservoir of 1,200 entries is wider than the quickselect's
+    workspace on the stack (SELECT_ON_STACK = 1,024 scores in selection.c), so its compactions
+    take the heap workspace; the integer pixels give many tied scores at the k-th place."""
+    X = knn.centred(torch.from_numpy(digits[0]))
+    monkeypatch.setattr(tiled, "TILE", 256)
+    found = tiled.tiled_search(X, 600, native.native_tile_selection(serial_build))
+    check_true_neighbours(X, found, 600)
+
+
 def test_data_listed_class_by_class_or_shuffled_gives_the_same_neighbours(serial_build, monkeypatch, digits):
     """The diagonal tiles come first; the order of the points does not change what is found."""
     X, labels = torch.from_numpy(digits[0][:900]), torch.from_numpy(digits[1][:900])
