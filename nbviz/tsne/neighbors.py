@@ -29,15 +29,17 @@ from .errors import TSNEError
 from .native import TileSelection, native_pair_sq_distances, native_tile_selection
 from .tiled_search import TILE, tiled_search
 
-#: On the CPU the exact search of all points (tiled_search.py) costs about
-#: N^2 * (D + TOPK_COST_CPU) * 3.8e-12 s on 2 cores (measured: the 30,522 x 384 MiniLM vocabulary
-#: 1.6 s, 120,000 x 50 points 8.4 s): selecting each point's k nearest costs as much as ~94 more
-#: dimensions of the product. "auto" searches exactly while that count stays within
-#: EXACT_BUDGET_CPU (about 4.6 s there: up to ~91,000 points of 50 dimensions or ~50,000 of 384),
-#: else tries HNSW, which itself returns to exact search when that is cheaper at the recall it
-#: must reach.
-TOPK_COST_CPU = 94
-EXACT_BUDGET_CPU = 1.2e12
+#: On the CPU the exact neighbour step (tiled_search.py, then the pair distances) costs about
+#: N^2 * (D + TOPK_COST_CPU) * 3.75e-12 s on 2 cores (measured: the 30,522 x 384 MiniLM
+#: vocabulary 1.54 s, 120,000 x 50 warped digits 5.8 s in cluster order): selecting each point's
+#: k nearest costs as much as ~58 more dimensions of the product. "auto" searches exactly while
+#: that count stays within EXACT_BUDGET_CPU (about 5.6 s there: up to ~118,000 points of 50
+#: dimensions or ~58,000 of 384), else tries HNSW, which itself returns to exact search when
+#: that is cheaper at the recall it must reach. Where they cross (warped digits, k = 90): 120,000
+#: points 5.8 s exact against 5.6 s HNSW, 150,000 8.7 against 7.3 s; at 90,000 HNSW's checks
+#: handed over to exact search after 2 s (6.0 s against 4.0 s searching exactly at once).
+TOPK_COST_CPU = 58
+EXACT_BUDGET_CPU = 1.5e12
 #: How much of the time extrapolated from the recall sample's exact search (faiss, 1,000 queries
 #: against all points) the tiled search of all points takes: measured 0.23 on the MiniLM
 #: vocabulary, 0.44-0.51 on 20,000-120,000 points of 50 dimensions (2 cores). The larger keeps
