@@ -319,7 +319,9 @@ def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tens
     tiled_search would run it), the build from a first slice (its cost grows
     about as N log N) and the search from the sample (random queries: slower per query than the
     clustered full search, so the estimate leans towards exact search). Once the approximate
-    estimate reaches exact search's, returns None and the caller searches exactly. Else returns
+    estimate reaches exact search's, returns None and the caller searches exactly; the first
+    check comes before the rest of the graph is built (the first slice's build, then its search
+    at breadth k + 1), so that a hand-over wastes little. Else returns
     Neighbors' fields: indices (N, k) int32 and their squared distances (float32, faiss's own
     sum_d (x_id - x_jd)^2, nearest first) on X's device, "hnsw", and the sampled recall.
     """
@@ -341,18 +343,24 @@ def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tens
     index = faiss.IndexHNSWFlat(dim, HNSW_DEGREE)
     index.hnsw.efConstruction = HNSW_BUILD_BREADTH
     # Build on a first slice, and give up before the rest if the whole build alone would
-    # already take longer than exact search.
+    # already take longer than exact search, or the build and a search of all points at the
+    # narrowest breadth (timed on the first slice's graph) would.
     first = max(RECALL_SAMPLE, n // 20)
     started = time.perf_counter()
     index.add(clustered[:first])
     build_seconds = (time.perf_counter() - started) * (n / first) * math.log(n) / math.log(first)
     if _exact_is_cheaper(build_seconds, exact_seconds):
         return None
-    index.add(clustered[first:])
     position = np.empty(n, dtype=np.int64)
     position[order] = np.arange(n)
     sample_positions = position[sample.cpu().numpy()]
     breadth = k + 1
+    index.hnsw.efSearch = breadth
+    started = time.perf_counter()
+    index.search(clustered[sample_positions], k + 1)
+    if _exact_is_cheaper(build_seconds + (time.perf_counter() - started) * n / sample_positions.size, exact_seconds):
+        return None
+    index.add(clustered[first:])
     while True:
         index.hnsw.efSearch = breadth
         started = time.perf_counter()

@@ -83,6 +83,23 @@ def test_hnsw_raises_its_breadth_until_the_sample_clears_the_target(digits, monk
     assert found.recall == 1.0 and true_recall(X, found.indices, 30) > 0.999
 
 
+def test_hnsw_can_hand_over_to_exact_search_before_building_the_rest_of_its_graph(digits, monkeypatch):
+    """The second cost check (the first slice's build plus its search of the sample at breadth
+    k + 1, both extrapolated to all points) comes before the rest of the graph is built: a
+    hand-over there leaves the graph at its first slice (1,000 of the 1,797 digits)."""
+    import faiss
+
+    X = torch.from_numpy(digits[0])
+    verdicts, estimates, made = iter([False, True]), [], []
+    real = faiss.IndexHNSWFlat
+    monkeypatch.setattr(faiss, "IndexHNSWFlat", lambda *args: made.append(real(*args)) or made[-1])
+    monkeypatch.setattr(knn, "_exact_is_cheaper", lambda approx, exact: estimates.append(approx) or next(verdicts))
+    found = knn.nearest_neighbors(X, 30, "approx", seed=0)
+    assert found.method == "exact" and found.recall == 1.0
+    assert len(estimates) == 2 and estimates[1] > estimates[0], "the second estimate adds the search"
+    assert made[0].ntotal == knn.RECALL_SAMPLE
+
+
 def test_auto_uses_exact_search_within_the_budget():
     X = torch.randn(2000, 20, generator=torch.Generator().manual_seed(0))
     assert knn.nearest_neighbors(X, 10, "auto").method == "exact"
