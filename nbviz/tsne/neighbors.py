@@ -358,7 +358,8 @@ def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tens
     index.hnsw.efSearch = breadth
     started = time.perf_counter()
     index.search(clustered[sample_positions], k + 1)
-    if _exact_is_cheaper(build_seconds + (time.perf_counter() - started) * n / sample_positions.size, exact_seconds):
+    narrowest_search_seconds = (time.perf_counter() - started) * n / sample_positions.size
+    if _exact_is_cheaper(build_seconds + narrowest_search_seconds, exact_seconds):
         return None
     index.add(clustered[first:])
     while True:
@@ -427,9 +428,10 @@ def _search_without_self(
 
 def _drop_listed(found: np.ndarray, distances: np.ndarray, listed: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """`found` and `distances` (k + 1 wide) without each row's `listed` entry, k wide (see
-    _columns_without_listed). A point is almost always its own first find (at distance 0), and
-    then its row is a slice; only the other rows (a duplicate point found first, a search that
-    came up short) pay for the column search, which took 0.7 of 6.8 s at 250,000 x 90 for all rows.
+    _columns_without_listed): views of the inputs, whose other rows are overwritten in place. A
+    point is almost always its own first find (at distance 0), and then its row is a slice; only
+    the other rows (a duplicate point found first, a search that came up short) pay for the
+    column search, which took 0.7 of 6.8 s at 250,000 x 90 for all rows.
     """
     kept_found, kept_distances = found[:, 1:k + 1], distances[:, 1:k + 1]
     other = np.flatnonzero((found[:, 0] != listed) | (found[:, k] < 0))

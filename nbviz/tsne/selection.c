@@ -10,8 +10,9 @@
  * score kept so far (+inf until the reservoir first fills). A candidate is stored only when it
  * scores below the bound; when the reservoir is full a quickselect keeps its k smallest and
  * the bound drops to the largest of them (data in no particular order compacts often, so the
- * quickselect runs without branches: see select_score). Most candidates of a large search fail the bound, so
- * the scan first tests LANES scores at once and looks at single scores only when one passes.
+ * quickselect runs without branches: see select_score). Most candidates of a large search fail
+ * the bound, so the scan first tests LANES scores at once and looks at single scores only when
+ * one passes.
  *
  * The scans are built for the widest vectors the CPU has (widest_vectors.h): at 70,000 x 50 a
  * scan that stores nothing took 0.87 s with AVX-512 instead of 1.38 s with the portable SSE2.
