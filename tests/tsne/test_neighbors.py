@@ -9,6 +9,7 @@ import torch
 
 from nbviz.tsne import TSNE, TSNEError
 from nbviz.tsne import neighbors as knn
+from nbviz.tsne.faiss_settings import FAISS_SETTINGS, faiss_settings
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +137,7 @@ def test_faiss_settings_are_ours_only_inside_the_search():
     40 by faiss's reservoir under our setting) the true 40."""
     import faiss
 
-    names = list(knn.FAISS_SETTINGS)
+    names = list(FAISS_SETTINGS)
     before = {name: getattr(faiss.cvar, name) for name in names}
     users = {name: 12345 + i for i, name in enumerate(names)}
 
@@ -147,11 +148,11 @@ def test_faiss_settings_are_ours_only_inside_the_search():
         for name, value in users.items():
             setattr(faiss.cvar, name, value)
         seen = []
-        with knn._faiss_settings():
+        with faiss_settings():
             seen.append(current())
-        assert seen == [knn.FAISS_SETTINGS] and current() == users
+        assert seen == [FAISS_SETTINGS] and current() == users
         with pytest.raises(RuntimeError, match="mid-search"):
-            with knn._faiss_settings():
+            with faiss_settings():
                 raise RuntimeError("mid-search")
         assert current() == users
         X = torch.randn(3000, 8, generator=torch.Generator().manual_seed(1))
