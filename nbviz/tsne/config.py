@@ -42,8 +42,9 @@ class TSNEConfig:
     - device: torch device for the optimisation; None = CUDA when available, else the CPU.
     - method: repulsion "exact" (all pairs), "fft" (interpolation on a grid, 2-D and 3-D) or
       "auto" (per step, whichever is estimated cheaper).
-    - neighbors: kNN search "exact", "approx" (faiss HNSW, recall checked against exact search
-      on a sample) or "auto" (exact while it is cheap, see `nbviz.tsne.neighbors`).
+    - neighbors: kNN search "exact", "approx" (inverted lists scored exactly, or faiss HNSW;
+      either tuned until recall against exact search on a sample reaches 0.99) or "auto" (exact
+      while it is cheap, see `nbviz.tsne.neighbors`).
     - verbose: a progress bar during `TSNE.fit` (iteration, KL, phase): True, False, or "auto"
       (in a notebook, once the fit is predicted to take more than a few seconds; see
       `nbviz.progress`).

@@ -2,8 +2,11 @@
 device has free.
 
 A run's memory peaks in one of two phases. The neighbour search holds a centred copy of the
-data, when the search is approximate the HNSW index (about 4 D + 8 * 2 * HNSW_DEGREE bytes per
-point) and the data's copy in cluster order it is built from (4 D), when it is exact the tiled
+data, when the search is approximate the larger of what its two searches hold: inverted lists
+(inverted_file.py: the data's copy in list order, 4 D bytes per point, the reservoirs, 16 per
+pair, the lists probed, 4 per probe, and the grouping of one group of probe ranks, 14 per rank)
+or the HNSW index (about 4 D + 8 * 2 * HNSW_DEGREE bytes per point) and the data's copy in
+cluster order it is built from (4 D); when it is exact the tiled
 search's reservoirs (2k candidates of 8 bytes per point) and its int64 result (24 bytes per
 pair in all) and, for data of few dimensions, the data's copy in cluster order (4 D), and the N x k int32 indices and float32 distances it returns (8 bytes per pair). Building
 P then holds the indices, p_{j|i}, p_{i|j}, the mutual-pair flags and the final table (8 bytes
@@ -21,6 +24,7 @@ import os
 import torch
 
 from .errors import TSNEError
+from .inverted_file import PROBES, RANK_GROUP_WIDTH
 from .neighbors import HNSW_DEGREE
 
 #: Peak bytes per directed neighbour pair (i, j in kNN(i)) while P is built (see the module docstring).
@@ -36,12 +40,13 @@ FIXED_BYTES = 256 << 20
 
 def estimated_peak_bytes(n_points: int, n_features: int, k: int, approximate: bool) -> int:
     """Bytes a run needs beyond its input: the larger of the search phase, N (4 D + k
-    SEARCH_PAIR_BYTES) plus, when the search is approximate, the HNSW index and its clustered
+    SEARCH_PAIR_BYTES) plus, when the search is approximate, the larger of the inverted lists'
+    N (4 D + 16 k + 4 PROBES[-1] + 14 RANK_GROUP_WIDTH) and the HNSW index with its clustered
     copy of the data N (8 D + 16 HNSW_DEGREE), when it is exact N (k EXACT_SEARCH_PAIR_BYTES +
-    4 D),
-    and the P phase, N k PAIR_BYTES; plus FIXED_BYTES of work blocks."""
+    4 D), and the P phase, N k PAIR_BYTES; plus FIXED_BYTES of work blocks."""
     if approximate:
-        working = n_points * (8 * n_features + 16 * HNSW_DEGREE)
+        inverted_lists = 4 * n_features + 16 * k + 4 * PROBES[-1] + 14 * RANK_GROUP_WIDTH
+        working = n_points * max(inverted_lists, 8 * n_features + 16 * HNSW_DEGREE)
     else:
         working = n_points * (k * EXACT_SEARCH_PAIR_BYTES + 4 * n_features)
     search = n_points * (4 * n_features + k * SEARCH_PAIR_BYTES) + working

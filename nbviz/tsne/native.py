@@ -77,7 +77,7 @@ _SIGNATURES = {
     "nbviz_exact_repulsion_3d": [_POINTER, _INT64, _INT64, _INT64, _POINTER, _POINTER, _INT],
     "nbviz_spread": [_POINTER, _INT64, _INT, _FLOAT, _FLOAT, _INT64, _INT, _POINTER],
     "nbviz_gather": [_POINTER, _INT, _FLOAT, _FLOAT, _INT64, _INT, _POINTER, _INT64, _INT64, _POINTER, _INT],
-    "nbviz_offer_rows": [_POINTER, _INT64, _INT64, _POINTER, _INT64, _INT64, _INT, _INT64, _INT64, _RESERVOIRS, _INT],
+    "nbviz_offer_rows": [_POINTER, _INT64, _INT64, _POINTER, _INT64, _POINTER, _INT64, _INT64, _INT64, _RESERVOIRS, _INT],
     "nbviz_offer_columns": [_POINTER, _INT64, _INT64, _POINTER, _INT64, _INT64, _INT64, _INT64, _RESERVOIRS, _INT],
     "nbviz_finish_reservoirs": [_INT64, _INT64, _RESERVOIRS, _INT],
     "nbviz_pair_sq_distances": [_POINTER, _POINTER, _INT64, _POINTER, _INT, _INT64, _INT64, _INT64, _POINTER, _INT],
@@ -440,14 +440,16 @@ class TileSelection:
         self.k, self._arrays = k, (score, index, fill, bound)
         self.state = Reservoirs(score.data_ptr(), index.data_ptr(), fill.data_ptr(), bound.data_ptr(), k, capacity)
 
-    def offer_rows(self, dots: torch.Tensor, row0: int, col0: int, col_sq_norms: torch.Tensor) -> None:
-        """Rows of the tile `dots` (contiguous float32) to points row0 + r; column c is point
-        col0 + c with squared norm col_sq_norms[c]. On a diagonal tile (row0 == col0) each point
-        skips itself."""
+    def offer_rows(self, dots: torch.Tensor, row0: int, col0: int, col_sq_norms: torch.Tensor,
+                   row_ids: torch.Tensor | None = None) -> None:
+        """Rows of the tile `dots` (contiguous float32) to points row0 + r, or to points
+        row_ids[r] (int32, each point at most once); column c is point col0 + c with squared
+        norm col_sq_norms[c]. A point never takes itself as a candidate."""
         rows, cols = dots.shape
         offer = self.built.library.nbviz_offer_rows
+        ids = None if row_ids is None else row_ids.data_ptr()
         _share_rows(self.built, rows, lambda start, stop, threads: offer(
-            dots.data_ptr(), cols, cols, col_sq_norms.data_ptr(), row0, col0, int(row0 == col0),
+            dots.data_ptr(), cols, cols, col_sq_norms.data_ptr(), row0, ids, col0,
             start, stop, ctypes.byref(self.state), threads), MIN_TILE_ROWS_PER_THREAD)
 
     def offer_columns(self, dots: torch.Tensor, row0: int, col0: int, row_sq_norms: torch.Tensor) -> None:

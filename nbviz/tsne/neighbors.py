@@ -1,11 +1,15 @@
-"""k nearest neighbours of every point: exact brute-force search, or faiss HNSW checked by sampling.
+"""k nearest neighbours of every point: exact brute-force search, or an approximate search checked by sampling.
 
 Real embeddings (word vectors, CNN features) are nearly uniform in high dimension: there the 90th
 neighbour of a point is often only ~10% farther than its first, and approximate indexes lose
 many true neighbours at settings that look perfect on clustered synthetic data. So the
 approximate path never trusts its settings: it measures recall on a seeded sample of queries
-against exact search, raises HNSW's search breadth until the sampled recall clears the target
-with a margin, and uses exact search instead when that would cost more than exact search itself.
+against exact search (recall_sample) and uses exact search instead when reaching the target
+would cost as much as exact search itself. On the CPU it first tries inverted lists
+(inverted_file.py: faiss k-means lists, scored exactly by matrix products, with the fewest
+probes whose sampled recall clears the target); where those would cost too much (in high
+dimension k-means makes a few giant lists), faiss HNSW, whose search breadth is raised until
+the sampled recall clears the target with a margin.
 
 Exact search of all points among themselves on the CPU is tiled_search.py's: one matrix product
 per pair of blocks, used for both blocks' points, and C reservoirs keeping each point's k best.
@@ -17,8 +21,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -26,6 +28,8 @@ import numpy as np
 import torch
 
 from .errors import TSNEError
+from .faiss_settings import faiss_settings
+from .inverted_file import MIN_LISTS, POINTS_PER_LIST, inverted_file_search, inverted_file_seconds, inverted_lists, plan_probes
 from .native import TileSelection, native_pair_sq_distances, native_tile_selection
 from .tiled_search import TILE, tiled_search
 
@@ -63,25 +67,9 @@ EXACT_BUDGET_ACCELERATOR = 1e14
 FAISS_MIN_PAIRS = 1 << 26
 #: Share of each point's true k nearest neighbours an approximate search must find.
 RECALL_TARGET = 0.99
-#: Queries whose recall is measured against exact search to tune and check the HNSW search; their
-#: exact search also times exact search of all N points.
+#: Queries whose recall is measured against exact search to tune and check the approximate
+#: searches (see RecallSample); their exact search also times exact search of all N points.
 RECALL_SAMPLE = 1000
-#: faiss's process-wide brute-force settings while our searches run (set only around our own
-#: calls, then restored):
-#: - distance_compute_blas_threshold: faiss 1.15 ships 128,000, and a call whose queries x D stay
-#:   below it takes the per-pair loop instead of a matrix product (BLAS): 2-4.5x slower per query
-#:   for 1,000 queries of 50-D points and 10x for 300 of 384-D (against 30,000-250,000 points,
-#:   2 cores). 20 (faiss's earlier default) puts every batch but the tiniest on BLAS.
-#: - distance_compute_min_k_reservoir and the BLAS block sizes: k-selection by a reservoir (kept
-#:   at 2k, partitioned when full) instead of a heap from k = 32 on, on blocks of 1,024 queries x
-#:   4,096 points instead of 4,096 x 1,024. All 70,000 x 50 points at k = 91: 6.7 -> 4.9 s; the
-#:   MiniLM vocabulary: 3.3 -> 2.8 s (2 cores, Intel AVX-512). The same neighbours either way.
-FAISS_SETTINGS = {
-    "distance_compute_blas_threshold": 20,
-    "distance_compute_min_k_reservoir": 32,
-    "distance_compute_blas_query_bs": 1024,
-    "distance_compute_blas_database_bs": 4096,
-}
 #: Points per k-means cluster of the order HNSW is built and searched in (at most CLUSTERS_MAX
 #: clusters). Neighbours then sit near each other in memory, and consecutive queries walk the same
 #: part of the graph: the search ran 2.1x faster on 250,000 warped digits and 1.9x on a
@@ -115,9 +103,10 @@ class Neighbors:
     """The k nearest other points of every row, nearest first.
 
     `indices` (N, k) int32 (int64 from 2^31 points on) and `sq_distances` (N, k) float32, the
-    direct sum_d (x_id - x_jd)^2 (no cancellation: after exact search recomputed in float64, after
-    HNSW faiss's own float32 sum; float32 halves a million-point run's largest arrays),
-    `method` "exact" or "hnsw", and `recall`:
+    direct sum_d (x_id - x_jd)^2 (no cancellation: after exact search and inverted lists summed
+    in float64, after HNSW faiss's own float32 sum; float32 halves a million-point run's largest
+    arrays),
+    `method` "exact", "ivf" (inverted_file.py) or "hnsw", and `recall`:
     1.0 for exact search, else the recall measured on `RECALL_SAMPLE` seeded queries against
     exact search. A holder that keeps only the indices replaces sq_distances by None.
     """
@@ -131,10 +120,10 @@ class Neighbors:
 def nearest_neighbors(X: torch.Tensor, k: int, method: str = "auto", seed: int = 0) -> Neighbors:
     """The k nearest other points of every row of X (a point is never its own neighbour).
 
-    `method`: "exact" (brute force, see search_against), "approx" (faiss HNSW, tuned and
-    checked as the module docstring says) or "auto" (exact while N^2 (D + TOPK_COST_CPU) <=
-    EXACT_BUDGET_CPU, or N^2 D <= EXACT_BUDGET_ACCELERATOR off the CPU; approx above). `seed`
-    picks the recall sample.
+    `method`: "exact" (brute force, see search_against), "approx" (inverted lists, else faiss
+    HNSW, each tuned and checked as the module docstring says) or "auto" (exact while
+    N^2 (D + TOPK_COST_CPU) <= EXACT_BUDGET_CPU, or N^2 D <= EXACT_BUDGET_ACCELERATOR off the
+    CPU; approx above). `seed` picks the recall sample and seeds the k-means of the lists.
     """
     n, dim = X.shape
     if not 1 <= k < n:
@@ -144,9 +133,11 @@ def nearest_neighbors(X: torch.Tensor, k: int, method: str = "auto", seed: int =
         raise TSNEError(f"unknown neighbour method {method!r}; use 'auto', 'exact' or 'approx'")
     method = search_method(n, dim, X.device, method)
     Xc = centred(X)
-    found = _checked_hnsw_search(Xc, k, seed) if method == "approx" and n > RECALL_SAMPLE else None
-    if found is not None:
-        return Neighbors(*found)
+    if method == "approx" and n > RECALL_SAMPLE:
+        sample = recall_sample(Xc, k, seed)
+        found = _checked_inverted_file_search(Xc, k, seed, sample) or _checked_hnsw_search(Xc, k, seed, sample)
+        if found is not None:
+            return found
     indices = exact_search(Xc, k).to(index_dtype(n))
     sq_distances = pair_sq_distances(Xc, Xc, indices, dtype=torch.float32)
     _sort_rows_by_distance(sq_distances, indices)
@@ -246,7 +237,7 @@ def _faiss_search_against(Q: torch.Tensor, X: torch.Tensor, k: int, exclude: tor
     asked = k if exclude is None else min(k + 1, base.shape[0])
     excluded = None if exclude is None else exclude.cpu().numpy()
     result = np.empty((queries.shape[0], k), dtype=np.int64)
-    with _faiss_settings():
+    with faiss_settings():
         for start in range(0, queries.shape[0], _QUERY_CHUNK):
             stop = min(queries.shape[0], start + _QUERY_CHUNK)
             _, found = faiss.knn(queries[start:stop], base, asked)
@@ -254,22 +245,6 @@ def _faiss_search_against(Q: torch.Tensor, X: torch.Tensor, k: int, exclude: tor
                 found = _without_listed(found, excluded[start:stop], k)
             result[start:stop] = found
     return torch.from_numpy(result)
-
-
-@contextmanager
-def _faiss_settings() -> Iterator[None]:
-    """Within the block faiss's process-wide brute-force settings are FAISS_SETTINGS; the
-    caller's values are restored on exit, also after an error."""
-    import faiss
-
-    previous = {name: getattr(faiss.cvar, name) for name in FAISS_SETTINGS}
-    for name, value in FAISS_SETTINGS.items():
-        setattr(faiss.cvar, name, value)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            setattr(faiss.cvar, name, value)
 
 
 def _torch_search_against(Q: torch.Tensor, X: torch.Tensor, k: int, exclude: torch.Tensor | None) -> torch.Tensor:
@@ -306,7 +281,62 @@ def _columns_without_listed(found: np.ndarray, listed: np.ndarray, k: int) -> np
     return columns
 
 
-def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, str, float] | None:
+@dataclass(frozen=True)
+class RecallSample:
+    """Seeded queries (`queries`, RECALL_SAMPLE row numbers) and their exact k nearest
+    (`exact`, int64), the squared distance of each one's k-th (`kth`, float64), and the time
+    exact search of all N points is expected to take (`exact_seconds`): the sample's own search
+    extrapolated to N queries, times TILED_SHARE_OF_SAMPLE_ESTIMATE where tiled_search would run it."""
+
+    queries: torch.Tensor
+    exact: torch.Tensor
+    kth: torch.Tensor
+    exact_seconds: float
+
+    def recall(self, X: torch.Tensor, indices: torch.Tensor) -> float:
+        """Mean recall of the sampled rows of the (N, k) `indices` (see _sample_recall)."""
+        return float(_sample_recall(X, self.queries, indices.index_select(0, self.queries).long(), self.kth).mean())
+
+
+def recall_sample(X: torch.Tensor, k: int, seed: int) -> RecallSample:
+    """The RecallSample of X: RECALL_SAMPLE rows drawn by `seed`, searched exactly and timed."""
+    n = X.shape[0]
+    generator = torch.Generator().manual_seed(seed)
+    queries = torch.randperm(n, generator=generator)[:RECALL_SAMPLE].to(X.device)
+    started = time.perf_counter()
+    exact = _brute_force(X, X, n * n)(X.index_select(0, queries), X, k, queries)
+    exact_seconds = (time.perf_counter() - started) * n / queries.numel()
+    if _tile_selection(X) is not None:
+        exact_seconds *= TILED_SHARE_OF_SAMPLE_ESTIMATE
+    kth = pair_sq_distances(X.index_select(0, queries), X, exact).max(dim=1).values
+    return RecallSample(queries, exact, kth, exact_seconds)
+
+
+def _checked_inverted_file_search(X: torch.Tensor, k: int, seed: int, sample: RecallSample) -> Neighbors | None:
+    """inverted_file.py's search with the fewest probes whose sampled recall clears
+    RECALL_TARGET (plan_probes), or None: not float32 data on the CPU with the C selection,
+    fewer than MIN_LISTS lists' worth of points, no probe count of PROBES reaches the target,
+    or the k-means plus the expected search (inverted_file_seconds) would take as long as exact
+    search. Rows with fewer than k candidates in their lists are searched exactly. The recall
+    returned is the sample's, measured on the result."""
+    selection = _tile_selection(X)
+    n, dim = X.shape
+    if selection is None or n < MIN_LISTS * POINTS_PER_LIST:
+        return None
+    lists = inverted_lists(X, seed)
+    plan = plan_probes(lists, X, sample.queries, sample.exact, RECALL_TARGET)
+    if plan is None or _exact_is_cheaper(lists.seconds + inverted_file_seconds(n, dim, plan), sample.exact_seconds):
+        return None
+    indices, sq_distances, short = inverted_file_search(X, lists, plan.probes, k, selection)
+    if short.numel():
+        found = search_against(X.index_select(0, short), X, k, exclude=short)
+        indices[short] = found.to(indices.dtype)
+        sq_distances[short] = pair_sq_distances(X.index_select(0, short), X, found, dtype=torch.float32)
+    _sort_rows_by_distance(sq_distances, indices)
+    return Neighbors(indices, sq_distances, "ivf", sample.recall(X, indices))
+
+
+def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int, sample: RecallSample) -> Neighbors | None:
     """HNSW search whose breadth is raised until sampled recall clears RECALL_TARGET.
 
     The points are first put in k-means cluster order (_cluster_order), and the graph is built
@@ -314,30 +344,21 @@ def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tens
     (the search costs about linearly in it, and the target is often met well below 2k). At each
     breadth the sample's recall r_q (share of each sampled query's found neighbours no farther
     than its exact k-th neighbour, which counts ties fairly) must satisfy
-    mean(r_q) - 2 std(r_q) / sqrt(m) >= RECALL_TARGET. Exact search of all N points is
-    extrapolated from the sample's own exact search (times TILED_SHARE_OF_SAMPLE_ESTIMATE where
-    tiled_search would run it), the build from a first slice (its cost grows
+    mean(r_q) - 2 std(r_q) / sqrt(m) >= RECALL_TARGET. Exact search of all N points takes
+    sample.exact_seconds, the build is extrapolated from a first slice (its cost grows
     about as N log N) and the search from the sample (random queries: slower per query than the
     clustered full search, so the estimate leans towards exact search). Once the approximate
     estimate reaches exact search's, returns None and the caller searches exactly; the first
     check comes before the rest of the graph is built (the first slice's build, then its search
-    at breadth k + 1), so that a hand-over wastes little. Else returns
-    Neighbors' fields: indices (N, k) int32 and their squared distances (float32, faiss's own
-    sum_d (x_id - x_jd)^2, nearest first) on X's device, "hnsw", and the sampled recall.
+    at breadth k + 1), so that a hand-over wastes little. Else returns Neighbors: indices (N, k)
+    int32 and their squared distances (float32, faiss's own sum_d (x_id - x_jd)^2, nearest
+    first) on X's device, "hnsw", and the sampled recall.
     """
     import faiss  # loaded only when needed: a large native library
 
     n, dim = X.shape
     data = np.ascontiguousarray(X.detach().to("cpu", torch.float32).numpy())
-    generator = torch.Generator().manual_seed(seed)
-    sample = torch.randperm(n, generator=generator)[:RECALL_SAMPLE].to(X.device)
-    started = time.perf_counter()  # timed with the search that all N points would get
-    queries = X.index_select(0, sample)
-    exact_sample = _brute_force(X, X, n * n)(queries, X, k, sample)
-    exact_seconds = (time.perf_counter() - started) * n / sample.numel()
-    if _tile_selection(X) is not None:
-        exact_seconds *= TILED_SHARE_OF_SAMPLE_ESTIMATE
-    kth = pair_sq_distances(queries, X, exact_sample).max(dim=1).values
+    exact_seconds, kth = sample.exact_seconds, sample.kth
     order = _cluster_order(data, seed)
     clustered = data[order]
     index = faiss.IndexHNSWFlat(dim, HNSW_DEGREE)
@@ -353,7 +374,7 @@ def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tens
         return None
     position = np.empty(n, dtype=np.int64)
     position[order] = np.arange(n)
-    sample_positions = position[sample.cpu().numpy()]
+    sample_positions = position[sample.queries.cpu().numpy()]
     breadth = k + 1
     index.hnsw.efSearch = breadth
     started = time.perf_counter()
@@ -369,7 +390,7 @@ def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tens
         search_seconds = (time.perf_counter() - started) * n / sample_positions.size
         if _exact_is_cheaper(build_seconds + search_seconds, exact_seconds):
             return None
-        per_query = _sample_recall(X, sample, torch.from_numpy(found).to(X.device), kth)
+        per_query = _sample_recall(X, sample.queries, torch.from_numpy(found).to(X.device), kth)
         recall = float(per_query.mean())
         if recall - 2 * float(per_query.std()) / math.sqrt(per_query.numel()) >= RECALL_TARGET:
             break
@@ -377,7 +398,7 @@ def _checked_hnsw_search(X: torch.Tensor, k: int, seed: int) -> tuple[torch.Tens
             return None
         breadth = min(n, math.ceil(breadth * BREADTH_STEP))
     indices, sq_distances = _search_without_self(index, clustered, order, np.arange(n), k, into=order)
-    return torch.from_numpy(indices).to(X.device), torch.from_numpy(sq_distances).to(X.device), "hnsw", recall
+    return Neighbors(torch.from_numpy(indices).to(X.device), torch.from_numpy(sq_distances).to(X.device), "hnsw", recall)
 
 
 def _cluster_order(data: np.ndarray, seed: int) -> np.ndarray:
@@ -391,7 +412,7 @@ def _cluster_order(data: np.ndarray, seed: int) -> np.ndarray:
     if clusters < 2:
         return np.arange(n)
     kmeans = faiss.Kmeans(dim, clusters, niter=10, seed=seed, max_points_per_centroid=64)
-    with _faiss_settings():
+    with faiss_settings():
         kmeans.train(data)
         _, nearest = kmeans.index.search(data, 1)
     return np.argsort(nearest[:, 0], kind="stable")

@@ -451,10 +451,11 @@ class TSNEOptimizer:
 
     @property
     def neighbor_search(self) -> str:
-        """How the neighbours were found: "exact", or "hnsw (recall 0.996 on 1,000 sampled points)"."""
+        """How the neighbours were found: "exact", or the approximate search and its measured
+        recall, e.g. "ivf (recall 0.996 on sampled points)" (see nbviz.tsne.neighbors)."""
         if self._knn is None or self._knn.method == "exact":
             return "exact"
-        return f"hnsw (recall {self._knn.recall:.3f} on sampled points)"
+        return f"{self._knn.method} (recall {self._knn.recall:.3f} on sampled points)"
 
     def close(self) -> None:
         """Release the run's work memory (the layout and P stay readable)."""

@@ -127,17 +127,19 @@ static inline float offer(const struct nbviz_reservoirs *r, int64_t i, float s, 
     return r->bound[i];
 }
 
-/* Rows [start, stop) of the tile dots (rows x cols, row stride ld) are points row0 + r; column
- * c is point col0 + c with squared norm col_sq_norms[c]. On a diagonal tile (the same block
- * both ways) a row skips its own column. */
+/* Rows [start, stop) of the tile dots (rows x cols, row stride ld) are points row_ids[row], or
+ * row0 + row when row_ids is NULL (the inverted-file search gathers its rows from anywhere);
+ * column c is point col0 + c with squared norm col_sq_norms[c]. A point never takes itself (on
+ * a diagonal tile, or a list holding the point that probes it). Each point may appear on at
+ * most one row of a tile: its reservoir is then written by one thread. */
 WIDEST_VECTORS
 void nbviz_offer_rows(const float *dots, int64_t cols, int64_t ld, const float *col_sq_norms,
-                      int64_t row0, int64_t col0, int diagonal, int64_t start, int64_t stop,
+                      int64_t row0, const int32_t *row_ids, int64_t col0, int64_t start, int64_t stop,
                       const struct nbviz_reservoirs *r, int threads)
 {
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 16)
     for (int64_t row = start; row < stop; ++row) {
-        const int64_t i = row0 + row;
+        const int64_t i = row_ids ? (int64_t)row_ids[row] : row0 + row;
         const float *g = dots + row * ld;
         float bound = r->bound[i];
         for (int64_t c0 = 0; c0 < cols; c0 += LANES) {
@@ -148,7 +150,7 @@ void nbviz_offer_rows(const float *dots, int64_t cols, int64_t ld, const float *
             if (!passes) continue;
             for (int64_t c = c0; c < c1; ++c) {
                 const float s = col_sq_norms[c] - 2.0f * g[c];
-                if (s < bound && !(diagonal && c == row)) bound = offer(r, i, s, (int32_t)(col0 + c));
+                if (s < bound && col0 + c != i) bound = offer(r, i, s, (int32_t)(col0 + c));
             }
         }
     }

@@ -20,8 +20,11 @@ def test_the_estimate_is_the_larger_phase_search_or_p():
     assert exact == n * k * memory.PAIR_BYTES + memory.FIXED_BYTES  # building P outweighs an exact search
     assert exact < 4e9, "a million points at perplexity 30 fit in 4 GB"
     approx = memory.estimated_peak_bytes(n, d, k, approximate=True)
-    search = n * (4 * d + k * memory.SEARCH_PAIR_BYTES) + n * (8 * d + 16 * memory.HNSW_DEGREE)
+    inverted_lists = n * (4 * d + 16 * k + 4 * 128 + 14 * 16)  # list-ordered copy, reservoirs, probes, grouping
+    search = n * (4 * d + k * memory.SEARCH_PAIR_BYTES) + inverted_lists
+    assert inverted_lists > n * (8 * d + 16 * memory.HNSW_DEGREE), "at 50 dimensions the inverted lists hold more than HNSW"
     assert approx == max(search, n * k * memory.PAIR_BYTES) + memory.FIXED_BYTES
+    assert approx < 4e9, "a million points at perplexity 30 fit in 4 GB with either approximate search"
     wide = memory.estimated_peak_bytes(100_000, 20_000, 90, approximate=True)  # a huge index dominates
     assert wide == 100_000 * (4 * 20_000 + 90 * 8) + 100_000 * (8 * 20_000 + 16 * memory.HNSW_DEGREE) + memory.FIXED_BYTES
 
