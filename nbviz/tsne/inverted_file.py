@@ -2,8 +2,9 @@
 
 faiss k-means cuts the N points into about N / POINTS_PER_LIST lists, each point in the list of
 its nearest centroid. A point probes p lists: its own and the p - 1 others whose centroids are
-nearest to it among the 2p nearest centroids of its own (a centroid's neighbours stand in for
-all centroids, which would cost a product of every point with every centroid). Its k nearest
+nearest to it among the CANDIDATE_CENTROIDS_PER_PROBE * p nearest centroids of its own (a
+centroid's neighbours stand in for all centroids, which would cost a product of every point
+with every centroid). Its k nearest
 neighbours are then the k nearest points of those lists, ranked exactly by
 s_qj = |x_j|^2 - 2 x_q.x_j (the squared distance less |x_q|^2). The work goes list by list:
 the points that probe a list are gathered into one block, one matrix product scores the block
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .faiss_settings import faiss_settings
+from .kmeans import kmeans_clusters
 from .native import TileSelection, native_pair_sq_distances
 
 #: Points per inverted list. The whole approximate search of 250,000 warped digits (k = 90,
@@ -117,18 +118,11 @@ def inverted_lists(X: torch.Tensor, seed: int, most_probes: int = PROBES[-1]) ->
     1,000,000 x 50 points against 3,906 centroids on 2 cores, 4.3 s for blocks of torch's addmm
     and argmin), and each centroid's CANDIDATE_CENTROIDS_PER_PROBE * most_probes nearest centroids
     are kept for probes()."""
-    import faiss  # loaded only when needed: a large native library
-
     started = time.perf_counter()
-    n, dim = X.shape
-    clusters = max(MIN_LISTS, n // POINTS_PER_LIST)
-    kmeans = faiss.Kmeans(dim, clusters, niter=KMEANS_ROUNDS, seed=seed,
-                          max_points_per_centroid=KMEANS_POINTS_PER_CENTROID)
-    with faiss_settings():
-        kmeans.train(np.ascontiguousarray(X.numpy()))
-    centroids = torch.from_numpy(np.ascontiguousarray(kmeans.centroids))
-    with faiss_settings():
-        assignment = torch.from_numpy(kmeans.index.search(np.ascontiguousarray(X.numpy()), 1)[1][:, 0])
+    clusters = max(MIN_LISTS, X.shape[0] // POINTS_PER_LIST)
+    centroids, assignment = kmeans_clusters(np.ascontiguousarray(X.numpy()), clusters, KMEANS_ROUNDS,
+                                            KMEANS_POINTS_PER_CENTROID, seed)
+    centroids, assignment = torch.from_numpy(centroids), torch.from_numpy(assignment)
     width = min(clusters, CANDIDATE_CENTROIDS_PER_PROBE * most_probes)
     near_centroids = torch.empty((clusters, width), dtype=torch.int64)
     for low in range(0, clusters, _CENTROID_BLOCK):

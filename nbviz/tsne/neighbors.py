@@ -30,6 +30,7 @@ import torch
 from .errors import TSNEError
 from .faiss_settings import faiss_settings
 from .inverted_file import MIN_LISTS, POINTS_PER_LIST, inverted_file_search, inverted_file_seconds, inverted_lists, plan_probes
+from .kmeans import kmeans_clusters
 from .native import TileSelection, native_pair_sq_distances, native_tile_selection
 from .tiled_search import TILE, tiled_search
 
@@ -405,17 +406,11 @@ def _cluster_order(data: np.ndarray, seed: int) -> np.ndarray:
     """A permutation of the rows that lists them cluster by cluster: faiss k-means (10 rounds,
     trained on at most 64 points per centroid) with about N / POINTS_PER_CLUSTER centroids, at
     most CLUSTERS_MAX, then a stable sort by each point's nearest centroid."""
-    import faiss
-
-    n, dim = data.shape
-    clusters = min(CLUSTERS_MAX, n // POINTS_PER_CLUSTER)
+    clusters = min(CLUSTERS_MAX, data.shape[0] // POINTS_PER_CLUSTER)
     if clusters < 2:
-        return np.arange(n)
-    kmeans = faiss.Kmeans(dim, clusters, niter=10, seed=seed, max_points_per_centroid=64)
-    with faiss_settings():
-        kmeans.train(data)
-        _, nearest = kmeans.index.search(data, 1)
-    return np.argsort(nearest[:, 0], kind="stable")
+        return np.arange(data.shape[0])
+    _, nearest = kmeans_clusters(data, clusters, rounds=10, points_per_centroid=64, seed=seed)
+    return np.argsort(nearest, kind="stable")
 
 
 def _exact_is_cheaper(approximate_seconds: float, exact_seconds: float) -> bool:
