@@ -6,8 +6,8 @@ per box and axis; unit charges are spread onto the node grid with Lagrange weigh
 with a kernel on the grid (a Toeplitz product done as a circulant FFT of twice the size per
 axis), and read back with the same weights. Unlike FIt-SNE, the kernel is the force itself,
 w^2 d (one transform of one charge, then one inverse per axis), not w^2 applied to d + 1 charges.
-Gradient error against the exact sum, 20,000 points of a real layout 167 units wide: 1.8% in 2-D
-(p = 4, boxes 1 unit wide), a few 1e-6 while the layout is compact. In 3-D the grid has side^3
+Gradient error against the exact sum, 250,000 points of a real layout ~215 units wide: 0.33% in
+2-D (p = 5, boxes 1 unit wide), a few 1e-6 while the layout is compact. In 3-D the grid has side^3
 cells, so its boxes are wider (BOX_WIDTH_3D), fewer (MIN_INTERVALS_3D .. MAX_INTERVALS_3D) and
 hold p = 3 nodes: error ~2.4% on a Gaussian cloud 60 units wide.
 """
@@ -20,12 +20,15 @@ import torch
 
 from .native import native_interpolation
 
-#: Lagrange nodes per box and axis. FIt-SNE uses 3; in 2-D we use 4: with the force-kernel form
-#: below the transforms are cheap enough. On 20,000 points of a warped-digits layout 167 units
-#: wide the repulsion error fell from 5.8% to 1.8%, and a run on 20,000 warped digits ended at
-#: KL 2.307 instead of 2.356 (openTSNE: 2.294), for 11.0 s of iterations against 8.0 s.
-#: In 3-D (p^3 nodes per point) 3 stay.
-INTERPOLATION_POINTS = 4
+#: Lagrange nodes per box and axis. FIt-SNE uses 3; in 2-D we use 5: with the force-kernel form
+#: below the transforms are cheap enough, and the layout's fine structure depends on the
+#: near-field accuracy. Repulsion error against the exact sum on a 250,000-point layout of
+#: warped digits ~215 units wide (boxes 1 unit): 3.9% with 3 nodes, 1.1% with 4, 0.33% with 5.
+#: 20,000 warped digits end at KL 2.356 / 2.310 / 2.279 under a common P (exact repulsion:
+#: 2.279; openTSNE: 2.297), 10-NN kept 0.4446 with 4 nodes, 0.4454 with 5, in 11.0 / 15.4 s;
+#: 250,000 at KL 3.696 / 3.691 (openTSNE 3.693), kept 0.3557 / 0.3563 (openTSNE 0.3561,
+#: means over seeds), in 64 / 80 s. In 3-D (p^3 nodes per point) 3 stay.
+INTERPOLATION_POINTS = 5
 INTERPOLATION_POINTS_3D = 3
 #: Fewest boxes per axis. FIt-SNE uses 50; 32 keeps boxes under FINE_BOX_WIDTH for layouts up to
 #: 16 units wide (repulsion error 5e-4 against the exact sum) and halves the transform cost
@@ -142,15 +145,21 @@ def _zero_wrap_planes(kernel: torch.Tensor, dims: range) -> torch.Tensor:
 # fewest boxes the spacing is fixed and the grid only grows now and then. A large 3-D grid's
 # force spectra take ~140 MB, so no more are kept.
 @functools.lru_cache(maxsize=2)
-def _kernel_spectrum(side: int, spacing: float, dim: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """rfftn of the side^dim circulant embedding of w(d) = 1 / (1 + |d|^2), real part.
+def _pair_sum_weights(side: int, spacing: float, dim: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """W^(f) m_f / M: the rfftn of the side^dim circulant embedding of w(d) = 1 / (1 + |d|^2),
+    times each half-spectrum entry's multiplicity m_f in the full spectrum (1 for 0 and side/2 on
+    the last axis, else 2), over the M = side^dim cells, so that sum_f |G^(f)|^2 times this is
+    Parseval's <G, w * G>.
 
     The embedding is even along every axis (offsets a and side - a hold the same value), so its
     spectrum is real.
     """
     offsets = _circulant_offsets(side, spacing, dim, dtype, device)
     kernel = (1.0 + sum(d.square() for d in offsets)).reciprocal()
-    return torch.fft.rfftn(_zero_wrap_planes(kernel, range(dim))).real.contiguous()
+    spectrum = torch.fft.rfftn(_zero_wrap_planes(kernel, range(dim))).real
+    multiplicity = torch.full((side // 2 + 1,), 2.0, dtype=dtype, device=device)
+    multiplicity[0] = multiplicity[-1] = 1.0
+    return (spectrum * (multiplicity / side ** dim)).contiguous()
 
 
 @functools.lru_cache(maxsize=2)
@@ -163,15 +172,6 @@ def _force_spectra(side: int, spacing: float, dim: int, dtype: torch.dtype, devi
     squared_weight = (1.0 + sum(d.square() for d in offsets)).reciprocal().square()
     components = torch.stack([squared_weight * d for d in offsets])
     return torch.fft.rfftn(_zero_wrap_planes(components, range(1, dim + 1)), dim=tuple(range(1, dim + 1))).imag.contiguous()
-
-
-@functools.lru_cache(maxsize=8)
-def _half_spectrum_weights(side: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """Multiplicities of the rfftn last-axis entries in the full spectrum: 1 for 0 and side/2, else 2."""
-    weights = torch.full((side // 2 + 1,), 2.0, dtype=dtype, device=device)
-    weights[0] = 1.0
-    weights[-1] = 1.0
-    return weights
 
 
 def _node_indices_and_weights(scaled: torch.Tensor, box_index: torch.Tensor, nodes: int, p: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -226,7 +226,7 @@ def fft_repulsion(y: torch.Tensor, box_width: float | None = None) -> tuple[torc
     forward transform and d inverse ones, where FIt-SNE's form r_i = y_i phi_1 - phi_y (phi
     from w^2 and charges 1, y_1 .. y_d) needs d + 1 of each. At equal nodes per box it is about
     as accurate (G varies faster than w^2: 3.1% against 2.2% error on one 20,000-point layout 60 units wide, 3 nodes each);
-    the saved transforms pay for INTERPOLATION_POINTS = 4 in 2-D. Z needs only a total: with the same weights for
+    the saved transforms pay for INTERPOLATION_POINTS = 5 in 2-D. Z needs only a total: with the same weights for
     spreading and reading, sum_i sum_j w_ij ~ <G, w * G> = (1/M) sum_f |G^(f)|^2 w^(f)
     (Parseval on the M = side^d circulant), then Z = that - N. Grid: see grid_geometry. The
     spreading and reading run in C where they can (nbviz.tsne.native), else in torch.
@@ -252,10 +252,10 @@ def fft_repulsion(y: torch.Tensor, box_width: float | None = None) -> tuple[torc
     spectrum = _padded_rfftn(grid.reshape(1, *([nodes] * dim)), side)
 
     spacing = box / p
+    pair_weights = _pair_sum_weights(side, spacing, dim, y.dtype, y.device)
     power = spectrum[0].real.square() + spectrum[0].imag.square()
-    kernel = _kernel_spectrum(side, spacing, dim, y.dtype, y.device)
-    pair_sum = (power.mul_(kernel) * _half_spectrum_weights(side, y.dtype, y.device)).sum(dtype=torch.float64)
-    z = pair_sum / side ** dim - n_points
+    z = power.mul_(pair_weights).sum(dtype=torch.float64) - n_points
+    del power
 
     force = _force_spectra(side, spacing, dim, y.dtype, y.device)  # the spectra are i * force
     fields = _cropped_irfftn(torch.complex(-spectrum.imag * force, spectrum.real * force), side)

@@ -87,3 +87,23 @@ def test_a_layout_that_is_the_data_keeps_every_neighbour():
     # A layout that shuffles the points keeps about k / N of them by chance.
     shuffled = X[torch.randperm(300, generator=torch.Generator().manual_seed(2))]
     assert float(kept_share(original, layout_neighbors(shuffled, rows, 10)).mean()) < 0.2
+
+
+def test_layout_neighbors_are_exact_in_a_wide_layout_and_skip_only_the_point_itself():
+    """A 2-D layout 200 units wide of tight groups (neighbours ~0.003 apart): float32 products
+    (||y||^2 ~ 1e4, rounding ~1e-3 against squared gaps ~1e-5) cannot rank them even centred; the
+    k-d tree matches a float64 direct sum. A point with a duplicate lists the duplicate (distance
+    0) first and never itself."""
+    generator = torch.Generator().manual_seed(3)
+    centres = 200 * torch.rand(100, 2, generator=generator, dtype=torch.float64) - 100
+    layout = centres.repeat_interleave(20, dim=0) + 0.01 * torch.rand(2_000, 2, generator=generator, dtype=torch.float64)
+    layout[7] = layout[8]
+    rows = torch.cat([torch.arange(0, 2_000, 13), torch.tensor([7, 8])])
+    found = layout_neighbors(layout, rows, 5)
+    direct = ((layout[rows, None, :] - layout[None, :, :]) ** 2).sum(dim=2)
+    direct[torch.arange(len(rows)), rows] = float("inf")
+    expected = torch.sort(direct, dim=1, stable=True).indices[:, :5]
+    assert found.dtype == torch.int64 and found.shape == (len(rows), 5)
+    assert not (found == rows[:, None]).any()
+    assert torch.equal(torch.sort(found, dim=1).values, torch.sort(expected, dim=1).values)
+    assert int(found[-2, 0]) == 8 and int(found[-1, 0]) == 7
