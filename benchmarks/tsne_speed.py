@@ -249,8 +249,8 @@ def quality(X, layouts: dict[str, "object"], exact_max: int) -> dict[str, tuple[
     from nbviz.tsne.neighbors import exact_search
     from nbviz.tsne.point_neighbors import kept_share, layout_neighbors
 
-    def kept(layout, data_nn, rows):
-        return kept_share(data_nn, layout_neighbors(torch.as_tensor(np.ascontiguousarray(layout), dtype=torch.float32), rows, 10))
+    def kept(layout, data_nn, rows):  # layout neighbours in the layout's own float64 numbers
+        return kept_share(data_nn, layout_neighbors(torch.as_tensor(np.ascontiguousarray(layout), dtype=torch.float64), rows, 10))
 
     n = len(X)
     if n > exact_max:
@@ -264,7 +264,7 @@ def quality(X, layouts: dict[str, "object"], exact_max: int) -> dict[str, tuple[
     for name, layout in layouts.items():
         y = torch.as_tensor(np.ascontiguousarray(layout), dtype=torch.float64)
         _, z = exact_repulsion(y) if len(y) <= 50_000 else fft_repulsion(y, box_width=0.25)
-        result[name] = (kl_divergence(y, P, float(z)), kept(layout, data_nn, torch.arange(n)))
+        result[name] = (kl_divergence(y, P, float(z)), kept(y, data_nn, torch.arange(n)))
     return result
 
 

@@ -117,7 +117,9 @@ def estimated_cost(span: float, n_points: int, dim: int = 2) -> float:
 
     Fitted on a 2-core x86 CPU (medians; 2-D, 20,000 points: side 256 5.7 ms, 864 13.9 ms, 1728
     40 ms, 3200 251 ms; 250,000 points at side 256 26.5 ms; 3-D, 20,000 points: side 162 116 ms,
-    288 824 ms). Only the ratio to exact_repulsion's cost per pair matters.
+    288 824 ms). Only the ratio to exact_repulsion's cost per pair matters. With 5 nodes per box
+    (25 per point, fitted with 4) the spreading and reading took ~92 ns per point (250,000 points
+    on a compact layout, 24.1 ms a call against 16.6 ms with 4), still under the 100 N assumed.
     """
     n_boxes, _ = grid_geometry(span, n_points, dim=dim)
     cells = (2 * interpolation_points(dim) * n_boxes) ** dim
@@ -255,7 +257,6 @@ def fft_repulsion(y: torch.Tensor, box_width: float | None = None) -> tuple[torc
     pair_weights = _pair_sum_weights(side, spacing, dim, y.dtype, y.device)
     power = spectrum[0].real.square() + spectrum[0].imag.square()
     z = power.mul_(pair_weights).sum(dtype=torch.float64) - n_points
-    del power
 
     force = _force_spectra(side, spacing, dim, y.dtype, y.device)  # the spectra are i * force
     fields = _cropped_irfftn(torch.complex(-spectrum.imag * force, spectrum.real * force), side)
